@@ -1,0 +1,37 @@
+package hookd
+
+import (
+	"crypto/rand"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// ID prefixes. Ids are opaque strings: a prefix and a ULID, so that they sort by
+// creation time (to the millisecond, monotonic within one process).
+const (
+	PrefixEndpoint = "ep_"
+	PrefixEvent    = "evt_"
+	PrefixDelivery = "dlv_"
+)
+
+var (
+	idMu      sync.Mutex
+	idEntropy = ulid.Monotonic(rand.Reader, 0)
+)
+
+// NewID returns prefix followed by a new ULID for time t.
+// Ids made in one process are strictly increasing.
+func NewID(prefix string, t time.Time) string {
+	idMu.Lock()
+	id := ulid.MustNew(ulid.Timestamp(t), idEntropy)
+	idMu.Unlock()
+	return prefix + strings.ToLower(id.String())
+}
+
+// HasPrefix reports whether id has the given prefix and a non-empty rest.
+func HasPrefix(id, prefix string) bool {
+	return len(id) > len(prefix) && strings.HasPrefix(id, prefix)
+}

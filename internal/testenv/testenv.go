@@ -1,0 +1,95 @@
+// Package testenv gives tests the external services they need: a fresh
+// Postgres schema and the Redis URL. A test that needs a service skips when
+// its URL is unset on a developer's machine, and fails when CI=true.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Environment variables read by the tests.
+const (
+	PostgresEnv = "HOOKD_TEST_POSTGRES_URL"
+	RedisEnv    = "HOOKD_TEST_REDIS_URL"
+)
+
+func required(t testing.TB, env string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set, but CI requires it", env)
+		}
+		t.Skipf("%s not set; skipping", env)
+	}
+	return v
+}
+
+// RedisURL returns the Redis URL or skips (fails under CI).
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	return required(t, RedisEnv)
+}
+
+// PostgresURL returns the Postgres URL or skips (fails under CI).
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return required(t, PostgresEnv)
+}
+
+// PostgresSchema creates a fresh schema for this test, drops it at cleanup,
+// and returns a connection URL whose search_path is that schema only, so
+// tests run in parallel without seeing each other's tables.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	schema := "t_" + RandomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect %s: %v", PostgresEnv, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("cleanup connect: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// RandomHex returns 2n random lowercase hex characters.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

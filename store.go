@@ -1,0 +1,149 @@
+package hookd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of hookd. Two implementations exist (package
+// sqlite and package postgres) and package storetest holds the conformance
+// suite that both pass; a behaviour that differs between them is a bug.
+//
+// Conventions every implementation keeps:
+//   - Times are stored with microsecond precision and returned in UTC.
+//   - A missing row is an *Error with code ENOTFOUND; a unique-constraint
+//     clash is ECONFLICT; a store that cannot reach its database returns
+//     EUNAVAILABLE. Other driver errors are wrapped and returned as is.
+//   - Lists are ordered by id descending (newest first) except ListAttempts
+//     (oldest first). Page.Limit <= 0 means DefaultPageLimit; it is capped at
+//     MaxPageLimit. The next cursor is the last id returned when more rows
+//     exist, else "".
+//   - Nothing half-written is ever visible: every method is one transaction.
+type Store interface {
+	// CreateEndpoint inserts e (ID, CreatedAt, UpdatedAt already set).
+	CreateEndpoint(ctx context.Context, e *Endpoint) error
+	// GetEndpoint returns the endpoint or ENOTFOUND.
+	GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
+	// ListEndpoints lists endpoints, of one tenant when tenantID is non-nil.
+	ListEndpoints(ctx context.Context, tenantID *string, page Page) ([]*Endpoint, string, error)
+	// CountEndpoints counts the endpoints of one tenant.
+	CountEndpoints(ctx context.Context, tenantID string) (int, error)
+	// UpdateEndpoint replaces every field of the stored endpoint e.ID
+	// (except ID, CreatedAt and Circuit), or returns ENOTFOUND.
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// DeleteEndpoint removes the endpoint with its deliveries and attempts,
+	// or returns ENOTFOUND. Attempts in flight for it complete into nothing.
+	DeleteEndpoint(ctx context.Context, id string) error
+
+	// IngestEvents stores events and their deliveries in ONE transaction,
+	// durably committed before it returns, and returns one result per event
+	// in order. For each event: if IdempotencyKey is non-empty and an event
+	// of the same tenant already has it (stored before or earlier in this
+	// call), the result is that original event with Duplicate=true and no
+	// deliveries. Otherwise the event is inserted with one pending delivery
+	// (NextAttemptAt = event CreatedAt) per endpoint that is not disabled, has
+	// the same TenantID and Matches the type — or, when OnlyEndpointID is set,
+	// for that endpoint alone (ENOTFOUND fails the whole call if it is gone).
+	IngestEvents(ctx context.Context, events []NewEvent) ([]IngestResult, error)
+	// GetEvent returns the event or ENOTFOUND.
+	GetEvent(ctx context.Context, id string) (*Event, error)
+	// ListEvents lists events.
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
+
+	// GetDelivery returns the delivery or ENOTFOUND.
+	GetDelivery(ctx context.Context, id string) (*Delivery, error)
+	// ListDeliveries lists deliveries.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+	// ListAttempts lists a delivery's attempts oldest first (by Number; the
+	// cursor is the last Number as a decimal string), or ENOTFOUND when the
+	// delivery does not exist.
+	ListAttempts(ctx context.Context, deliveryID string, page Page) ([]*Attempt, string, error)
+
+	// ClaimDue leases up to r.Limit due deliveries to r.Owner until
+	// r.Now+r.Lease and returns them with their event and endpoint, oldest
+	// NextAttemptAt first. Due means: status pending, NextAttemptAt <= Now,
+	// no lease or an expired one (this is how a crashed node's work is
+	// rescued), endpoint not disabled, endpoint circuit closed or its
+	// OpenUntil <= Now, endpoint not in r.ExcludeEndpoints. Two concurrent
+	// claims never return the same delivery.
+	ClaimDue(ctx context.Context, r ClaimRequest) ([]Claim, error)
+	// ReleaseClaims clears the lease of deliveries still leased to owner,
+	// without spending an attempt, so that they are claimed again at their
+	// NextAttemptAt.
+	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error
+	// CompleteAttempts records attempts in ONE transaction. For each: the
+	// attempt row is inserted (skipped when the delivery no longer exists);
+	// if the delivery is still leased to c.Owner it gets Attempts =
+	// Attempt.Number, LastStatusCode, LastError, lease cleared and:
+	//   OutcomeSucceeded: status succeeded.
+	//   OutcomeRetry:     stays pending with NextAttemptAt = c.NextAttemptAt.
+	//   OutcomeDead:      status dead.
+	//   OutcomeGone:      status dead, and the endpoint is disabled with
+	//                     DisabledReason = c.DisableReason.
+	// The endpoint's Circuit becomes policy.Next(circuit, outcome ==
+	// OutcomeSucceeded, Attempt.StartedAt+Latency) — applied in order.
+	// A delivery whose lease was lost keeps its state (its attempt is still
+	// recorded when the number is not taken yet).
+	CompleteAttempts(ctx context.Context, cs []Completion, policy CircuitPolicy) error
+
+	// RetryDelivery requeues one delivery of any status: status pending,
+	// NextAttemptAt = now, lease cleared, AttemptBase = Attempts. ENOTFOUND
+	// when missing.
+	RetryDelivery(ctx context.Context, id string, now time.Time) (*Delivery, error)
+	// ReplayDead requeues the dead deliveries that match f as RetryDelivery
+	// does and returns how many.
+	ReplayDead(ctx context.Context, f ReplayFilter, now time.Time) (int, error)
+
+	// Setting returns a stored setting or ENOTFOUND.
+	Setting(ctx context.Context, key string) (string, error)
+	// PutSettingIfAbsent stores a setting unless it exists; reports whether it stored.
+	PutSettingIfAbsent(ctx context.Context, key, value string) (bool, error)
+
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// ClaimRequest asks ClaimDue for work.
+type ClaimRequest struct {
+	Owner            string
+	Now              time.Time
+	Lease            time.Duration
+	Limit            int
+	ExcludeEndpoints []string
+}
+
+// Claim is a leased delivery with what is needed to send it. Claims of one
+// call may share Event and Endpoint pointers.
+type Claim struct {
+	Delivery *Delivery
+	Event    *Event
+	Endpoint *Endpoint
+}
+
+// Outcome is what an attempt means for its delivery.
+type Outcome int
+
+const (
+	OutcomeSucceeded Outcome = iota + 1
+	OutcomeRetry
+	OutcomeDead
+	OutcomeGone
+)
+
+// Completion is a finished attempt to record.
+type Completion struct {
+	Owner         string
+	Attempt       Attempt
+	Outcome       Outcome
+	NextAttemptAt time.Time // for OutcomeRetry
+	DisableReason string    // for OutcomeGone
+}
+
+// Waker is implemented by stores that learn of new work from other
+// processes (Postgres LISTEN/NOTIFY). The channel receives a value when
+// deliveries may have become due; it is closed when the store closes.
+type Waker interface {
+	Wakeups() <-chan struct{}
+}
