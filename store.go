@@ -94,6 +94,12 @@ type Store interface {
 	// does and returns how many.
 	ReplayDead(ctx context.Context, f ReplayFilter, now time.Time) (int, error)
 
+	// AcquireJobLease lets one node at a time run the periodic job named job:
+	// it takes (or renews) the job's lease for owner until now+ttl and returns
+	// true when the lease is free, expired or already owner's; false when
+	// another owner holds an unexpired lease.
+	AcquireJobLease(ctx context.Context, job, owner string, now time.Time, ttl time.Duration) (bool, error)
+
 	// Setting returns a stored setting or ENOTFOUND.
 	Setting(ctx context.Context, key string) (string, error)
 	// PutSettingIfAbsent stores a setting unless it exists; reports whether it stored.
