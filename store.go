@@ -118,6 +118,12 @@ type ClaimRequest struct {
 	Lease            time.Duration
 	Limit            int
 	ExcludeEndpoints []string
+	// DefaultMaxInFlight, when > 0, makes ClaimDue cap in-flight work per
+	// endpoint across ALL owners (all nodes): after the claim no endpoint has
+	// more unexpired leases on pending deliveries than its MaxInFlight, or
+	// DefaultMaxInFlight when its MaxInFlight is 0. A saturated endpoint's
+	// deliveries are skipped, never allowed to starve other endpoints' work.
+	DefaultMaxInFlight int
 }
 
 // Claim is a leased delivery with what is needed to send it. Claims of one
