@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ssrf"
+)
+
+// config is the server configuration: the flags of `hookd serve`, each with
+// its HOOKD_* environment variable. Validate reports the first bad value.
+type config struct {
+	Addr                     string        `default:"127.0.0.1:8080" help:"Address the HTTP API listens on."`
+	DB                       string        `name:"db" default:"sqlite:hookd.db" help:"Database: sqlite:PATH (embedded, default) or postgres://…"`
+	APIKey                   string        `name:"api-key" help:"API key for /v1 (Bearer). Unset: one is generated on first start, stored hashed and printed once."`
+	AllowPrivateDestinations bool          `help:"Allow deliveries to loopback, private and link-local addresses (development)."`
+	AllowCIDR                []string      `name:"allow-cidr" help:"Allow these private ranges only (comma-separated CIDRs)."`
+	RetryBase                time.Duration `default:"5s" help:"Delay after the first failed attempt; doubles per attempt."`
+	RetryMaxDelay            time.Duration `default:"1h" help:"Longest delay between two attempts."`
+	MaxAttempts              int           `default:"12" help:"Attempts before a delivery is dead (endpoints may override)."`
+	AttemptTimeout           time.Duration `default:"15s" help:"Timeout of one HTTP attempt."`
+	MaxPayloadBytes          int64         `default:"262144" help:"Largest event payload accepted, in bytes (413 above)."`
+	ShutdownGrace            time.Duration `default:"30s" help:"How long SIGTERM waits for in-flight attempts."`
+	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
+	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
+	Retention                time.Duration `default:"720h" help:"Age after which succeeded deliveries and their events are deleted."`
+	Workers                  int           `default:"64" help:"Concurrent delivery attempts in this process."`
+	MaxInFlight              int           `default:"16" help:"Default per-endpoint cap on concurrent attempts."`
+	PollInterval             time.Duration `default:"500ms" help:"How often to look for due retries when nothing wakes the dispatcher."`
+	RotationGrace            time.Duration `default:"24h" help:"How long a rotated-out secret keeps signing."`
+	CircuitThreshold         int           `default:"10" help:"Consecutive failures that open an endpoint's circuit (0 disables)."`
+	CircuitCooldown          time.Duration `default:"1m" help:"First cool-down of an open circuit; doubles up to 1h."`
+	MaxEndpointsPerTenant    int           `default:"1000" help:"Most endpoints one tenant may have."`
+	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
+	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
+	LogFormat                string        `default:"text" enum:"text,json" help:"Log format: text or json."`
+}
+
+// Validate checks values that the flag types alone cannot.
+func (c *config) Validate() error {
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"--retry-base", c.RetryBase}, {"--retry-max-delay", c.RetryMaxDelay},
+		{"--attempt-timeout", c.AttemptTimeout}, {"--poll-interval", c.PollInterval},
+		{"--circuit-cooldown", c.CircuitCooldown},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			return fmt.Errorf("%s must be positive, got %s", p.name, p.d)
+		}
+	}
+	switch {
+	case c.RetryMaxDelay < c.RetryBase:
+		return fmt.Errorf("--retry-max-delay (%s) must not be below --retry-base (%s)", c.RetryMaxDelay, c.RetryBase)
+	case c.MaxAttempts < 1 || c.MaxAttempts > 100:
+		return fmt.Errorf("--max-attempts must be 1..100, got %d", c.MaxAttempts)
+	case c.MaxPayloadBytes < 1 || c.MaxPayloadBytes > 64<<20:
+		return fmt.Errorf("--max-payload-bytes must be 1..67108864, got %d", c.MaxPayloadBytes)
+	case c.ShutdownGrace < 0:
+		return fmt.Errorf("--shutdown-grace must not be negative, got %s", c.ShutdownGrace)
+	case c.Retention < 0:
+		return fmt.Errorf("--retention must not be negative, got %s", c.Retention)
+	case c.Workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", c.Workers)
+	case c.MaxInFlight < 1:
+		return fmt.Errorf("--max-in-flight must be at least 1, got %d", c.MaxInFlight)
+	case c.MaxInFlight > c.Workers:
+		return fmt.Errorf("--max-in-flight (%d) must not exceed --workers (%d): one endpoint must never hold every worker", c.MaxInFlight, c.Workers)
+	case c.CircuitThreshold < 0:
+		return fmt.Errorf("--circuit-threshold must not be negative, got %d", c.CircuitThreshold)
+	case c.MaxEndpointsPerTenant < 1:
+		return fmt.Errorf("--max-endpoints-per-tenant must be at least 1, got %d", c.MaxEndpointsPerTenant)
+	case c.RotationGrace < 0:
+		return fmt.Errorf("--rotation-grace must not be negative, got %s", c.RotationGrace)
+	}
+	if c.APIKey != "" && len(c.APIKey) < 16 {
+		return fmt.Errorf("--api-key must be at least 16 characters")
+	}
+	if _, _, err := parseDB(c.DB); err != nil {
+		return err
+	}
+	if _, err := c.guard(); err != nil {
+		return err
+	}
+	if c.OpsURL != "" {
+		u, err := url.Parse(c.OpsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--ops-url must be an http or https URL, got %q", c.OpsURL)
+		}
+		if c.OpsSecret == "" {
+			return fmt.Errorf("--ops-secret is required with --ops-url")
+		}
+	}
+	if c.OpsSecret != "" {
+		if err := hookd.ValidateSecret(c.OpsSecret); err != nil {
+			return fmt.Errorf("--ops-secret: %s", strings.TrimPrefix(hookd.ErrorMessage(err), "secret: "))
+		}
+	}
+	return nil
+}
+
+// guard returns the SSRF guard the flags describe.
+func (c *config) guard() (ssrf.Guard, error) {
+	g := ssrf.Guard{AllowPrivate: c.AllowPrivateDestinations}
+	for _, s := range c.AllowCIDR {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return g, fmt.Errorf("--allow-cidr: %q is not a CIDR range", s)
+		}
+		g.Allow = append(g.Allow, p)
+	}
+	return g, nil
+}
+
+func (c *config) retryPolicy() hookd.RetryPolicy {
+	return hookd.RetryPolicy{Base: c.RetryBase, MaxDelay: c.RetryMaxDelay, MaxAttempts: c.MaxAttempts}
+}
+
+func (c *config) circuitPolicy() hookd.CircuitPolicy {
+	return hookd.CircuitPolicy{Threshold: c.CircuitThreshold, Cooldown: c.CircuitCooldown, MaxCooldown: max(time.Hour, c.CircuitCooldown)}
+}
+
+// logger builds the slog logger the flags describe, writing to stderr.
+func (c *config) logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// parseDB splits --db into a driver ("sqlite" or "postgres") and its
+// connection string: sqlite:PATH, or a postgres:// / postgresql:// URL.
+func parseDB(dsn string) (driver, conn string, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "postgres", dsn, nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if path == "" {
+			return "", "", fmt.Errorf("--db %q: sqlite needs a file path, e.g. sqlite:hookd.db", dsn)
+		}
+		return "sqlite", path, nil
+	}
+	return "", "", fmt.Errorf("--db %q: must start with sqlite: or postgres://", dsn)
+}

@@ -1,0 +1,81 @@
+// Command hookd is the webhook delivery service: `hookd serve` runs the API,
+// the dispatcher and the scheduler on embedded SQLite (default) or Postgres.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// cli is the command line: every flag also reads the environment variable
+// named after it (--retry-base ↔ HOOKD_RETRY_BASE); flags win.
+type cli struct {
+	Serve   serveCmd   `cmd:"" help:"Run the API, the dispatcher and the scheduler."`
+	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit."`
+	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints and verifies every webhook (development)."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and runs the chosen command; it returns the exit code.
+// A bad flag or value is one line on stderr and exit code 2.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c cli
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("hookd"),
+		kong.Description("hookd delivers webhooks: durable, signed, retried, observable."),
+		kong.DefaultEnvars("HOOKD"),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "hookd: %v\n", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hookd: %v\n", err)
+		return 2
+	}
+	kctx.BindTo(stdout, (*io.Writer)(nil))
+	if err := kctx.Run(); err != nil {
+		if code, ok := err.(exitError); ok {
+			return int(code)
+		}
+		fmt.Fprintf(stderr, "hookd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends a command with a code after it already reported why.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+type versionCmd struct{}
+
+func (versionCmd) Run(stdout io.Writer) error {
+	_, err := fmt.Fprintf(stdout, "hookd %s\n", version)
+	return err
+}

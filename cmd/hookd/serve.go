@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/ingest"
+)
+
+// serveCmd is `hookd serve`.
+type serveCmd struct {
+	config `embed:""`
+}
+
+func (s *serveCmd) Run(ctx context.Context, stdout io.Writer) error {
+	if err := s.config.Validate(); err != nil {
+		return err
+	}
+	srv, err := newServer(ctx, s.config, stdout)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}
+
+// server is one running hookd node: store, group committer, dispatcher and
+// HTTP API. newServer opens and listens; Run serves until ctx ends and then
+// shuts down in this order:
+//  1. stop accepting HTTP requests, finish the ones in progress (their ingest
+//     commits complete, so every 202 stays true);
+//  2. stop the group committer;
+//  3. stop the dispatcher: no new claims, in-flight attempts finish within
+//     --shutdown-grace and are recorded, unstarted claims are released;
+//  4. close the store.
+type server struct {
+	cfg        config
+	log        *slog.Logger
+	store      hookd.Store
+	committer  *ingest.Committer
+	dispatcher *dispatch.Dispatcher
+	http       *http.Server
+	ln         net.Listener
+}
+
+func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, err error) {
+	log := cfg.logger()
+	s := &server{cfg: cfg, log: log}
+	s.store, err = openStore(ctx, &cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.store.Close()
+		}
+	}()
+	keyHash, err := apiKeyHash(ctx, s.store, cfg.APIKey, stdout)
+	if err != nil {
+		return nil, err
+	}
+	guard, _ := cfg.guard()
+	host, _ := os.Hostname()
+	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
+	ops := newOpsNotifier(cfg.OpsURL, cfg.OpsSecret, log)
+
+	s.dispatcher = dispatch.New(s.store, dispatch.Config{
+		Owner:              owner,
+		Workers:            cfg.Workers,
+		DefaultMaxInFlight: cfg.MaxInFlight,
+		AttemptTimeout:     cfg.AttemptTimeout,
+		PollInterval:       cfg.PollInterval,
+		Retry:              cfg.retryPolicy(),
+		Circuit:            cfg.circuitPolicy(),
+		Guard:              guard,
+		UserAgent:          "hookd/" + version,
+		Logger:             log,
+		OnEvent:            ops.dispatchEvent,
+	})
+	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
+	a := api.New(api.Config{
+		Store:                 s.store,
+		Ingest:                s.committer,
+		APIKeyHash:            keyHash,
+		MaxPayloadBytes:       cfg.MaxPayloadBytes,
+		Guard:                 guard,
+		RotationGrace:         cfg.RotationGrace,
+		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant,
+		Logger:                log,
+		Version:               version,
+		Wake:                  s.dispatcher.Wake,
+	})
+	s.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	s.http = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Addr is the address the API listens on (useful with --addr 127.0.0.1:0).
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down (see server). It returns nil
+// after a clean shutdown.
+func (s *server) Run(ctx context.Context) error {
+	if err := s.committer.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.dispatcher.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	s.log.Info("hookd serving", "addr", s.Addr(), "db", redactDB(s.cfg.DB), "version", version)
+
+	var err error
+	select {
+	case <-ctx.Done():
+		s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+	case err = <-serveErr:
+		s.log.Error("http server failed", "err", err)
+	}
+	return errors.Join(err, s.shutdown())
+}
+
+func (s *server) shutdown() error {
+	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	var errs []error
+	if err := s.http.Shutdown(grace); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := s.committer.Stop(grace); err != nil {
+		errs = append(errs, fmt.Errorf("ingest stop: %w", err))
+	}
+	if err := s.dispatcher.Stop(grace); err != nil {
+		errs = append(errs, fmt.Errorf("dispatcher stop: %w", err))
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store close: %w", err))
+	}
+	if len(errs) == 0 {
+		s.log.Info("shutdown complete")
+	}
+	return errors.Join(errs...)
+}
+
+// redactDB hides a password in a database URL for logging.
+func redactDB(dsn string) string {
+	if driver, _, err := parseDB(dsn); err == nil && driver == "postgres" {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+	}
+	return dsn
+}
