@@ -37,14 +37,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c cli
 	exitCode := -1
-	parser, err := kong.New(&c,
-		kong.Name("hookd"),
-		kong.Description("hookd delivers webhooks: durable, signed, retried, observable."),
-		kong.DefaultEnvars("HOOKD"),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { exitCode = code }),
-		kong.BindTo(ctx, (*context.Context)(nil)),
-	)
+	parser, err := newParser(&c, stdout, stderr, func(code int) { exitCode = code })
 	if err != nil {
 		fmt.Fprintf(stderr, "hookd: %v\n", err)
 		return 2
@@ -57,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hookd: %v\n", err)
 		return 2
 	}
+	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.BindTo(stdout, (*io.Writer)(nil))
 	if err := kctx.Run(); err != nil {
 		if code, ok := err.(exitError); ok {
@@ -66,6 +60,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// newParser builds the command-line parser for c.
+func newParser(c *cli, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	return kong.New(c,
+		kong.Name("hookd"),
+		kong.Description("hookd delivers webhooks: durable, signed, retried, observable."),
+		kong.DefaultEnvars("HOOKD"),
+		kong.Writers(stdout, stderr),
+		kong.Exit(exit),
+	)
 }
 
 // exitError ends a command with a code after it already reported why.

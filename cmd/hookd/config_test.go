@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
+
+func TestBadConfigurationFailsWithOneLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"serve", "--retry-base", "soon"}, want: "--retry-base"},
+		{args: []string{"serve", "--retry-base", "0s"}, want: "--retry-base must be positive"},
+		{args: []string{"serve", "--max-attempts", "0"}, want: "--max-attempts"},
+		{args: []string{"serve", "--db", "mysql://x"}, want: "--db"},
+		{args: []string{"serve", "--db", "sqlite:"}, want: "file path"},
+		{args: []string{"serve", "--allow-cidr", "10.0.0.0/33"}, want: "--allow-cidr"},
+		{args: []string{"serve", "--ops-url", "http://ops.example/hook"}, want: "--ops-secret is required"},
+		{args: []string{"serve", "--max-in-flight", "100", "--workers", "10"}, want: "--max-in-flight"},
+		{args: []string{"serve", "--log-level", "loud"}, want: "--log-level"},
+		{args: []string{"serve", "--allow-private-destinations=maybe"}, want: "bool"},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_RETRY_MAX_DELAY": "1ms"}, want: "--retry-max-delay"},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_ATTEMPT_TIMEOUT": "x"}, want: "attempt-timeout"},
+		{args: []string{"nonsense"}, want: "unexpected argument"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var out, errb bytes.Buffer
+			code := run(context.Background(), c.args, &out, &errb)
+			msg := strings.TrimSpace(errb.String())
+			if code == 0 {
+				t.Fatalf("exit code 0, want failure")
+			}
+			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, c.want) {
+				t.Errorf("stderr %q: want one line containing %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	t.Setenv("HOOKD_RETRY_BASE", "7s")
+	t.Setenv("HOOKD_ALLOW_PRIVATE_DESTINATIONS", "1")
+	var c cli
+	parser := mustParser(t, &c)
+	if _, err := parser.Parse([]string{"serve", "--retry-base", "3s"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Serve.RetryBase.String() != "3s" {
+		t.Errorf("retry base: got %s, want 3s (flag wins)", c.Serve.RetryBase)
+	}
+	if !c.Serve.AllowPrivateDestinations {
+		t.Errorf("HOOKD_ALLOW_PRIVATE_DESTINATIONS=1 not applied")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "hookd ") {
+		t.Errorf("version: code %d out %q err %q", code, out.String(), errb.String())
+	}
+}
+
+func mustParser(t *testing.T, c *cli) interface {
+	Parse([]string) (*kong.Context, error)
+} {
+	t.Helper()
+	p, err := newParser(c, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
