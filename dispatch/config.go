@@ -1,0 +1,165 @@
+package dispatch
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ssrf"
+)
+
+// Config configures a Dispatcher. The zero value of every field means its
+// documented default.
+type Config struct {
+	// Owner is the lease owner id written on every claim; it must be unique
+	// per running process. Default: "<hostname>-<pid>-<random hex>".
+	Owner string
+	// Workers is how many attempts run at the same time in this process.
+	// Default 64.
+	Workers int
+	// DefaultMaxInFlight caps concurrent attempts per endpoint whose own
+	// MaxInFlight is 0. It is also passed to ClaimDue, so the cap holds
+	// across every node. Default 16.
+	DefaultMaxInFlight int
+	// AttemptTimeout bounds one HTTP attempt, from dial to the end of the
+	// response body. Default 15 s.
+	AttemptTimeout time.Duration
+	// Lease is how long a claim is held before another node may take it.
+	// Default AttemptTimeout + 30 s.
+	Lease time.Duration
+	// PollInterval is how often the store is asked for due work (retries
+	// coming due) when nothing woke the dispatcher. Default 500 ms.
+	PollInterval time.Duration
+	// Retry is the backoff and the default max attempts.
+	// Default hookd.DefaultRetryPolicy; zero fields take their default.
+	Retry hookd.RetryPolicy
+	// Circuit is the breaker policy handed to CompleteAttempts.
+	// Default hookd.DefaultCircuitPolicy when the whole value is zero; a
+	// negative Threshold disables the breaker.
+	Circuit hookd.CircuitPolicy
+	// Guard refuses private destinations at connect time. The zero value
+	// refuses every non-public address.
+	Guard ssrf.Guard
+	// UserAgent is sent on every request. Default "hookd/dev".
+	UserAgent string
+	// Logger receives one debug line per attempt and an info line per
+	// failure. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for claims, signatures and schedules. Latencies are
+	// measured on the monotonic clock regardless. Default time.Now.
+	Now func() time.Time
+	// Jitter returns a number in [0,1) for the retry backoff.
+	// Default math/rand/v2.Float64.
+	Jitter func() float64
+	// Transport replaces the shared HTTP transport (tests). When set,
+	// Guard is not applied by the dispatcher: the transport must do it.
+	Transport http.RoundTripper
+	// OnEvent receives operational events ("delivery.dead",
+	// "endpoint.disabled") after they are recorded in the store. It is
+	// called from the recorder goroutine and must return quickly.
+	OnEvent func(OpEvent)
+	// OnAttempt receives every finished attempt (metrics). It is called from
+	// the attempt goroutine and must return quickly.
+	OnAttempt func(AttemptInfo)
+}
+
+// Operational event types sent to Config.OnEvent.
+const (
+	EventDeliveryDead     = "delivery.dead"
+	EventEndpointDisabled = "endpoint.disabled"
+)
+
+// OpEvent is an operational event for the operator.
+type OpEvent struct {
+	Type        string // EventDeliveryDead or EventEndpointDisabled
+	At          time.Time
+	DeliveryID  string
+	EventID     string
+	EventType   string
+	EndpointID  string
+	EndpointURL string
+	Attempts    int
+	// StatusCode and Error describe the last attempt (0 / "" when absent).
+	StatusCode int
+	Error      string
+	// Reason is why the endpoint was disabled (EventEndpointDisabled).
+	Reason string
+}
+
+// AttemptInfo describes one finished attempt for metrics.
+type AttemptInfo struct {
+	EndpointID string
+	DeliveryID string
+	StatusCode int // 0 when there was no response
+	Outcome    hookd.Outcome
+	Latency    time.Duration
+	// DeliveryDelay is the time from event creation to this successful
+	// attempt's end; 0 unless Outcome is hookd.OutcomeSucceeded.
+	DeliveryDelay time.Duration
+	// Probe is true for a circuit-breaker probe.
+	Probe bool
+}
+
+// maxResponseRead is how much of a response body is read before closing.
+const maxResponseRead = 64 << 10
+
+// maxBatch is the largest group of completions written in one call.
+const maxBatch = 500
+
+func (c Config) withDefaults() Config {
+	if c.Owner == "" {
+		c.Owner = defaultOwner()
+	}
+	if c.Workers <= 0 {
+		c.Workers = 64
+	}
+	if c.DefaultMaxInFlight <= 0 {
+		c.DefaultMaxInFlight = 16
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = 15 * time.Second
+	}
+	if c.Lease <= 0 {
+		c.Lease = c.AttemptTimeout + 30*time.Second
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.Retry.Base <= 0 {
+		c.Retry.Base = hookd.DefaultRetryPolicy.Base
+	}
+	if c.Retry.MaxDelay <= 0 {
+		c.Retry.MaxDelay = hookd.DefaultRetryPolicy.MaxDelay
+	}
+	if c.Retry.MaxAttempts <= 0 {
+		c.Retry.MaxAttempts = hookd.DefaultRetryPolicy.MaxAttempts
+	}
+	if c.Circuit == (hookd.CircuitPolicy{}) {
+		c.Circuit = hookd.DefaultCircuitPolicy
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "hookd/dev"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Jitter == nil {
+		c.Jitter = rand.Float64
+	}
+	return c
+}
+
+func defaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "hookd"
+	}
+	return fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
+}

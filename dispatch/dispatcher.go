@@ -1,0 +1,180 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Dispatcher claims due deliveries and sends them. Create it with New, run it
+// with Start and end it with Stop.
+type Dispatcher struct {
+	store     hookd.Store
+	cfg       Config
+	log       *slog.Logger
+	client    *http.Client
+	transport *http.Transport // the shared transport; nil when cfg.Transport is set
+
+	wake chan struct{}
+
+	mu        sync.Mutex
+	started   bool
+	stopping  bool
+	free      int // worker slots not running an attempt
+	endpoints map[string]*endpointState
+	// toRelease holds claims whose attempt was canceled by Stop: they are
+	// released, not recorded, so they spend no attempt.
+	toRelease []string
+
+	// sendCtx is the parent of every attempt; Stop cancels it when the
+	// grace period is over. It is the dispatcher's own lifetime, not a
+	// caller's context.
+	sendCtx    context.Context
+	sendCancel context.CancelFunc
+	loopCancel context.CancelFunc
+	loopDone   chan struct{}
+	workers    sync.WaitGroup
+	rec        *recorder
+}
+
+// New returns a Dispatcher for store configured by cfg (zero fields take
+// their documented defaults). It does nothing until Start.
+func New(store hookd.Store, cfg Config) *Dispatcher {
+	cfg = cfg.withDefaults()
+	d := &Dispatcher{
+		store:     store,
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "dispatch"),
+		wake:      make(chan struct{}, 1),
+		free:      cfg.Workers,
+		endpoints: make(map[string]*endpointState),
+	}
+	rt := cfg.Transport
+	if rt == nil {
+		d.transport = newTransport(cfg.Workers, cfg.AttemptTimeout, cfg.Guard)
+		rt = d.transport
+	}
+	d.client = newClient(rt)
+	return d
+}
+
+// Owner returns the lease owner id of this dispatcher.
+func (d *Dispatcher) Owner() string { return d.cfg.Owner }
+
+// Start starts the claim loop and the recorder. ctx is not retained: the
+// dispatcher runs until Stop. It returns an error when called twice.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return errors.New("start: dispatcher already started")
+	}
+	d.started = true
+	d.sendCtx, d.sendCancel = context.WithCancel(context.Background())
+	loopCtx, cancel := context.WithCancel(context.Background())
+	d.loopCancel = cancel
+	d.loopDone = make(chan struct{})
+	d.rec = newRecorder(d)
+	go d.rec.run()
+	go d.loop(loopCtx)
+	return nil
+}
+
+// Wake makes the claim loop look for due work now instead of at its next
+// poll; call it after new deliveries were committed. It never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop stops claiming, lets in-flight attempts finish until ctx is done (the
+// grace period) and then cancels the rest, records every finished attempt,
+// releases the claims that were not attempted, and returns. It returns nil on
+// a clean drain; an error when the grace period ran out, when completions
+// could not be recorded (their deliveries are redelivered once their lease
+// expires) or when Stop was called before Start or twice.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	if !d.started || d.stopping {
+		d.mu.Unlock()
+		return errors.New("stop: dispatcher not running")
+	}
+	d.stopping = true
+	d.mu.Unlock()
+
+	d.loopCancel()
+	<-d.loopDone
+
+	idle := make(chan struct{})
+	go func() {
+		d.workers.Wait()
+		close(idle)
+	}()
+	var graceErr error
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		graceErr = fmt.Errorf("stop: grace period over, in-flight attempts canceled: %w", ctx.Err())
+		d.sendCancel()
+		<-idle
+	}
+	d.sendCancel()
+
+	// Every attempt goroutine has ended: nothing sends to the recorder now.
+	recErr := d.rec.close(ctx)
+
+	d.mu.Lock()
+	ids := d.toRelease
+	d.toRelease = nil
+	d.mu.Unlock()
+	var relErr error
+	if len(ids) > 0 {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := d.store.ReleaseClaims(rctx, d.cfg.Owner, ids); err != nil {
+			relErr = fmt.Errorf("stop: release %d claims: %w", len(ids), err)
+		}
+		cancel()
+	}
+	if d.transport != nil {
+		d.transport.CloseIdleConnections()
+	}
+	return errors.Join(graceErr, recErr, relErr)
+}
+
+// state returns the endpoint's state, refreshed from ep. Call with d.mu held.
+func (d *Dispatcher) state(ep *hookd.Endpoint) *endpointState {
+	st := d.endpoints[ep.ID]
+	if st == nil {
+		st = &endpointState{}
+		d.endpoints[ep.ID] = st
+	}
+	st.update(ep, d.cfg.DefaultMaxInFlight)
+	return st
+}
+
+// finish forgets an attempt of endpoint id that is over (recorded or
+// released). Call with d.mu held.
+func (d *Dispatcher) finishLocked(id string, probe bool, now time.Time) {
+	st := d.endpoints[id]
+	if st == nil {
+		return
+	}
+	st.inFlight--
+	if probe {
+		st.probing = false
+	}
+	if st.idle(now) {
+		delete(d.endpoints, id)
+	}
+}
