@@ -1,0 +1,235 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/hookd/hookd"
+)
+
+// dueEndpoint is the endpoint condition of a claim: enabled, circuit closed
+// or its cool-down over, not excluded (?3 is a JSON array of ids).
+const dueEndpoint = `e.disabled = 0 AND (e.circuit_state = 'closed' OR e.circuit_open_until <= ?1)
+	AND e.id NOT IN (SELECT value FROM json_each(?3))`
+
+// dueDelivery is the delivery condition of a claim (?1 is now).
+const dueDelivery = `d.status = 'pending' AND d.next_attempt_at <= ?1
+	AND (d.lease_owner = '' OR d.lease_expires_at <= ?1)`
+
+// ClaimDue leases up to r.Limit due deliveries to r.Owner and returns them,
+// oldest NextAttemptAt first, with their events and endpoints; see
+// hookd.Store. Everything runs in one IMMEDIATE transaction on the single
+// writer, so concurrent claims never overlap.
+//
+// With r.DefaultMaxInFlight > 0 each eligible endpoint offers at most its
+// free room (cap minus unexpired leases) of its own oldest due deliveries,
+// found by one index seek per endpoint; a saturated endpoint's backlog is
+// never scanned, so it cannot starve the others.
+func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	if r.Limit <= 0 {
+		return nil, nil
+	}
+	now := micros(r.Now)
+	exp := micros(r.Now.Add(r.Lease))
+	excl, err := jsonText(append([]string{}, r.ExcludeEndpoints...))
+	if err != nil {
+		return nil, err
+	}
+	var claims []hookd.Claim
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var ids []string
+		if r.DefaultMaxInFlight > 0 {
+			if ids, err = cappedDue(ctx, tx, r, now, excl); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+		}
+		var rows *sql.Rows
+		if r.DefaultMaxInFlight > 0 {
+			idsJSON, err := jsonText(ids)
+			if err != nil {
+				return err
+			}
+			rows, err = tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
+				WHERE id IN (SELECT value FROM json_each(?)) RETURNING `+deliveryColumns, r.Owner, exp, idsJSON)
+			if err != nil {
+				return err
+			}
+		} else {
+			rows, err = tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
+				WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+					WHERE `+dueDelivery+` AND `+dueEndpoint+`
+					ORDER BY d.next_attempt_at, d.id LIMIT ?2)
+				RETURNING `+deliveryColumns, now, r.Limit, excl, r.Owner, exp)
+			if err != nil {
+				return err
+			}
+		}
+		ds, err := scanDeliveries(rows)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
+			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+		})
+		claims, err = loadClaims(ctx, tx, ds)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim due: %w", err)
+	}
+	return claims, nil
+}
+
+// cappedDue picks the ids to claim under the per-endpoint in-flight cap.
+func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64, excl string) ([]string, error) {
+	type room struct {
+		endpoint string
+		free     int
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT e.id,
+			(CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) -
+			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
+				AND d.lease_owner <> '' AND d.lease_expires_at > ?1) AS free
+		FROM endpoints e WHERE `+dueEndpoint+` AND free > 0`, now, r.DefaultMaxInFlight, excl)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint room: %w", err)
+	}
+	var rooms []room
+	for rows.Next() {
+		var rm room
+		if err := rows.Scan(&rm.endpoint, &rm.free); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		rooms = append(rooms, rm)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	stmt, err := tx.PrepareContext(ctx, `SELECT d.id, d.next_attempt_at FROM deliveries d
+		WHERE d.endpoint_id = ?2 AND `+dueDelivery+`
+		ORDER BY d.next_attempt_at, d.id LIMIT ?3`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	type cand struct {
+		id   string
+		next int64
+	}
+	var cands []cand
+	for _, rm := range rooms {
+		rows, err := stmt.QueryContext(ctx, now, rm.endpoint, min(rm.free, r.Limit))
+		if err != nil {
+			return nil, fmt.Errorf("due of endpoint: %w", err)
+		}
+		for rows.Next() {
+			var c cand
+			if err := rows.Scan(&c.id, &c.next); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			cands = append(cands, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return cmp.Or(cmp.Compare(a.next, b.next), cmp.Compare(a.id, b.id)) })
+	ids := make([]string, 0, min(len(cands), r.Limit))
+	for _, c := range cands[:min(len(cands), r.Limit)] {
+		ids = append(ids, c.id)
+	}
+	return ids, nil
+}
+
+// loadClaims attaches events and endpoints, loaded in two batched queries.
+func loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery) ([]hookd.Claim, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	evIDs := make([]string, 0, len(ds))
+	epIDs := make([]string, 0, len(ds))
+	for _, d := range ds {
+		evIDs = append(evIDs, d.EventID)
+		epIDs = append(epIDs, d.EndpointID)
+	}
+	evJSON, err := jsonText(evIDs)
+	if err != nil {
+		return nil, err
+	}
+	epJSON, err := jsonText(epIDs)
+	if err != nil {
+		return nil, err
+	}
+	events := map[string]*hookd.Event{}
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE id IN (SELECT value FROM json_each(?))`, evJSON)
+	if err != nil {
+		return nil, fmt.Errorf("load events: %w", err)
+	}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load events: %w", err)
+		}
+		events[e.ID] = e
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load events: %w", err)
+	}
+	endpoints := map[string]*hookd.Endpoint{}
+	rows, err = tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
+		WHERE id IN (SELECT value FROM json_each(?))`, epJSON)
+	if err != nil {
+		return nil, fmt.Errorf("load endpoints: %w", err)
+	}
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load endpoints: %w", err)
+		}
+		endpoints[e.ID] = e
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load endpoints: %w", err)
+	}
+	claims := make([]hookd.Claim, len(ds))
+	for i, d := range ds {
+		claims[i] = hookd.Claim{Delivery: d, Event: events[d.EventID], Endpoint: endpoints[d.EndpointID]}
+	}
+	return claims, nil
+}
+
+// ReleaseClaims clears the lease of the given deliveries still leased to
+// owner, without spending an attempt.
+func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	ids, err := jsonText(deliveryIDs)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = '', lease_expires_at = 0
+			WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, ids, owner)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release claims: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hookd/hookd"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is the SQLite hookd.Store. It is safe for concurrent use.
+type Store struct {
+	path   string
+	writer *sql.DB // one connection: every write, in order
+	reader *sql.DB // query_only pool for reads
+	lock   *fileLock
+}
+
+var _ hookd.Store = (*Store)(nil)
+
+// Option changes how Open configures the store.
+type Option func(*options)
+
+type options struct {
+	readers     int
+	busyTimeout time.Duration
+}
+
+// WithReaders sets the size of the read-only connection pool (default 4).
+func WithReaders(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.readers = n
+		}
+	}
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by
+// another connection before failing with EUNAVAILABLE (default 5 s).
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.busyTimeout = d
+		}
+	}
+}
+
+// Open opens (creating if needed) the database file at path, takes the
+// exclusive process lock on path+".lock", applies pending migrations and
+// returns the store. It fails when another process (or another Open in this
+// one) holds the database.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if path == "" || path == ":memory:" {
+		return nil, hookd.Errorf(hookd.EINVALID, "sqlite: a database file path is required")
+	}
+	o := options{readers: 4, busyTimeout: 5 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, lock: lock}
+	if err := s.open(ctx, o); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context, o options) error {
+	if err := migrate(ctx, dsn(s.path, o, false)); err != nil {
+		return err
+	}
+	var err error
+	if s.writer, err = sql.Open("sqlite", dsn(s.path, o, false)); err != nil {
+		return fmt.Errorf("open writer: %w", err)
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	s.writer.SetConnMaxLifetime(0)
+	s.writer.SetConnMaxIdleTime(0)
+	if err := s.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("open writer: %w", mapErr(err))
+	}
+	if s.reader, err = sql.Open("sqlite", dsn(s.path, o, true)); err != nil {
+		return fmt.Errorf("open readers: %w", err)
+	}
+	s.reader.SetMaxOpenConns(o.readers)
+	s.reader.SetMaxIdleConns(o.readers)
+	s.reader.SetConnMaxIdleTime(0)
+	if err := s.reader.PingContext(ctx); err != nil {
+		return fmt.Errorf("open readers: %w", mapErr(err))
+	}
+	return nil
+}
+
+// dsn builds the modernc.org/sqlite connection string. Writers get WAL,
+// synchronous=FULL, foreign keys and BEGIN IMMEDIATE; readers are query_only.
+func dsn(path string, o options, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(o.busyTimeout.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Ping checks that both the writer and the readers answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	if err := s.reader.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Close closes the connections and releases the process lock. It returns
+// the first error met; calling it again is a no-op.
+func (s *Store) Close() error {
+	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+		s.reader = nil
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+		s.writer = nil
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.release())
+		s.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// write runs fn in one IMMEDIATE transaction on the writer connection.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return mapErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
+// read runs fn in one read transaction (a consistent snapshot) on a reader.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.reader.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return mapErr(err)
+	}
+	return mapErr(tx.Commit())
+}
