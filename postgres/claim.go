@@ -1,0 +1,277 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/jackc/pgx/v5"
+)
+
+// claimLockClass is the first key of the per-endpoint advisory locks that
+// capped claims take (the two-int4 key space, apart from single-key locks).
+const claimLockClass = 0x686b64 // "hkd"
+
+// eligible is the endpoint part of "due" (alias e; $1 is now, $2 the
+// excluded endpoint ids).
+const eligible = `NOT e.disabled
+	AND (e.circuit_state IN ('', 'closed') OR e.circuit_open_until IS NULL OR e.circuit_open_until <= $1)
+	AND NOT (e.id = ANY($2))`
+
+// due is the delivery part of "due" (alias d; $1 is now).
+const due = `d.status = 'pending' AND d.next_attempt_at <= $1
+	AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)`
+
+// ClaimDue leases up to r.Limit due deliveries to r.Owner until
+// r.Now+r.Lease, oldest NextAttemptAt first, with their events and
+// endpoints (see hookd.Store).
+//
+// Without a cap it is one statement: the oldest due rows from the partial
+// index deliveries_due, locked FOR UPDATE SKIP LOCKED so that concurrent
+// claims take different rows. With r.DefaultMaxInFlight > 0 it:
+//  1. picks candidates per eligible endpoint — each endpoint's oldest due
+//     rows, at most its free room (cap minus unexpired leases) — merged
+//     oldest first, so a saturated endpoint contributes nothing and never
+//     starves the others;
+//  2. takes a transaction advisory lock per candidate endpoint with
+//     pg_try_advisory_xact_lock, skipping endpoints that another node is
+//     claiming right now;
+//  3. recounts the leases of the locked endpoints (a fresh snapshot, after
+//     every earlier claim of them committed) and trims to the room left;
+//  4. leases the rows FOR UPDATE SKIP LOCKED.
+//
+// That keeps the cap exact across nodes while claims of different
+// endpoints still run in parallel.
+func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	if r.Limit <= 0 {
+		return nil, nil
+	}
+	now := ts(r.Now)
+	until := ts(r.Now.Add(r.Lease))
+	exclude := nonNil(r.ExcludeEndpoints)
+	var claims []hookd.Claim
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var ids []string
+		if r.DefaultMaxInFlight > 0 {
+			var err error
+			ids, err = pickCapped(ctx, tx, now, exclude, r.Limit, r.DefaultMaxInFlight)
+			if err != nil {
+				return err
+			}
+		}
+		var rows pgx.Rows
+		var err error
+		if r.DefaultMaxInFlight > 0 {
+			if len(ids) == 0 {
+				return nil
+			}
+			rows, err = tx.Query(ctx, `UPDATE deliveries SET lease_owner = $2, lease_expires_at = $3
+				WHERE id IN (SELECT d.id FROM deliveries d WHERE d.id = ANY($4) AND `+due+`
+					FOR UPDATE SKIP LOCKED)
+				RETURNING `+deliveryColumns, now, r.Owner, until, ids)
+		} else {
+			rows, err = tx.Query(ctx, `UPDATE deliveries SET lease_owner = $3, lease_expires_at = $4
+				WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+					WHERE `+due+` AND `+eligible+`
+					ORDER BY d.next_attempt_at, d.id LIMIT $5
+					FOR UPDATE OF d SKIP LOCKED)
+				RETURNING `+deliveryColumns, now, exclude, r.Owner, until, r.Limit)
+		}
+		if err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		ds, err := collectDeliveries(rows)
+		if err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
+			if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+				return c
+			}
+			return compareStrings(a.ID, b.ID)
+		})
+		claims, err = withParents(ctx, tx, ds)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return claims, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// candidate is a due delivery picked for a capped claim.
+type candidate struct {
+	id, endpoint string
+}
+
+// pickCapped runs steps 1–3 of a capped claim and returns the delivery ids
+// to lease.
+func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string, limit, defaultCap int) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, e.id, r.cap
+		FROM endpoints e
+		CROSS JOIN LATERAL (SELECT CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE $4 END AS cap) r
+		CROSS JOIN LATERAL (
+			SELECT d.id, d.next_attempt_at FROM deliveries d
+			WHERE d.endpoint_id = e.id AND `+due+`
+			ORDER BY d.next_attempt_at, d.id
+			LIMIT greatest(0, least($3, r.cap - (
+				SELECT count(*) FROM deliveries f
+				WHERE f.endpoint_id = e.id AND f.status = 'pending' AND f.lease_expires_at > $1)))
+		) c
+		WHERE `+eligible+`
+		ORDER BY c.next_attempt_at, c.id
+		LIMIT $3`, now, exclude, limit, defaultCap)
+	if err != nil {
+		return nil, fmt.Errorf("pick: %w", err)
+	}
+	var cands []candidate
+	caps := map[string]int{}
+	var c candidate
+	var epCap int
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.endpoint, &epCap}, func() error {
+		cands = append(cands, c)
+		caps[c.endpoint] = epCap
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pick: %w", err)
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	eps := make([]string, 0, len(caps))
+	for ep := range caps {
+		eps = append(eps, ep)
+	}
+	slices.Sort(eps)
+
+	// Step 2: one claimer per endpoint at a time.
+	rows, err = tx.Query(ctx, `SELECT ep FROM unnest($1::text[]) AS ep
+		WHERE pg_try_advisory_xact_lock($2, hashtext(ep))`, eps, int32(claimLockClass))
+	if err != nil {
+		return nil, fmt.Errorf("lock endpoints: %w", err)
+	}
+	locked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("lock endpoints: %w", err)
+	}
+	if len(locked) == 0 {
+		return nil, nil
+	}
+
+	// Step 3: the room left now that every earlier claim has committed.
+	rows, err = tx.Query(ctx, `SELECT endpoint_id, count(*) FROM deliveries
+		WHERE endpoint_id = ANY($1) AND status = 'pending' AND lease_expires_at > $2
+		GROUP BY endpoint_id`, locked, now)
+	if err != nil {
+		return nil, fmt.Errorf("count in flight: %w", err)
+	}
+	room := make(map[string]int, len(locked))
+	for _, ep := range locked {
+		room[ep] = caps[ep]
+	}
+	var ep string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&ep, &n}, func() error {
+		room[ep] -= n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count in flight: %w", err)
+	}
+	ids := make([]string, 0, len(cands))
+	for _, c := range cands {
+		if room[c.endpoint] > 0 {
+			room[c.endpoint]--
+			ids = append(ids, c.id)
+		}
+	}
+	return ids, nil
+}
+
+// withParents loads the events and endpoints of ds (one query each) and
+// pairs them up; claims of one call share Event and Endpoint pointers.
+func withParents(ctx context.Context, tx pgx.Tx, ds []*hookd.Delivery) ([]hookd.Claim, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	evIDs := make([]string, 0, len(ds))
+	epIDs := make([]string, 0, len(ds))
+	for _, d := range ds {
+		evIDs = append(evIDs, d.EventID)
+		epIDs = append(epIDs, d.EndpointID)
+	}
+	slices.Sort(evIDs)
+	slices.Sort(epIDs)
+	evIDs, epIDs = slices.Compact(evIDs), slices.Compact(epIDs)
+
+	b := &pgx.Batch{}
+	events := make(map[string]*hookd.Event, len(evIDs))
+	endpoints := make(map[string]*hookd.Endpoint, len(epIDs))
+	b.Queue(`SELECT `+eventColumns+` FROM events WHERE id = ANY($1)`, evIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			events[e.ID] = e
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT `+endpointColumns+` FROM endpoints WHERE id = ANY($1)`, epIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			e, err := scanEndpoint(rows)
+			if err != nil {
+				return err
+			}
+			endpoints[e.ID] = e
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("load claimed: %w", err)
+	}
+	claims := make([]hookd.Claim, len(ds))
+	for i, d := range ds {
+		claims[i] = hookd.Claim{Delivery: d, Event: events[d.EventID], Endpoint: endpoints[d.EndpointID]}
+		if claims[i].Event == nil || claims[i].Endpoint == nil {
+			return nil, fmt.Errorf("load claimed: delivery %s lost its event or endpoint", d.ID)
+		}
+	}
+	return claims, nil
+}
+
+// ReleaseClaims clears the lease of those of deliveryIDs still leased to
+// owner, without spending an attempt.
+func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET lease_owner = '', lease_expires_at = NULL
+			WHERE id = ANY($1) AND lease_owner = $2 AND status = 'pending'`, deliveryIDs, owner)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() > 0 {
+			return notify(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release claims: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/jackc/pgx/v5"
+)
+
+// CompleteAttempts records finished attempts in one transaction (see
+// hookd.Store): the attempt rows, the new state of the deliveries still
+// leased to their completion's owner, endpoints disabled by 410 Gone, and
+// the endpoints' circuits, advanced in the order of cs. It costs three round
+// trips whatever len(cs): the deliveries' endpoints, the endpoints' circuits
+// (locked, in id order), and one batch of all writes.
+func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return complete(ctx, tx, cs, policy) })
+	if err != nil {
+		return fmt.Errorf("complete attempts: %w", err)
+	}
+	return nil
+}
+
+func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.Attempt.DeliveryID
+	}
+	// Which deliveries still exist, and their endpoints.
+	rows, err := tx.Query(ctx, `SELECT id, endpoint_id FROM deliveries WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	endpointOf := map[string]string{}
+	var id, ep string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &ep}, func() error { endpointOf[id] = ep; return nil }); err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	if len(endpointOf) == 0 {
+		return nil
+	}
+	eps := make([]string, 0, len(endpointOf))
+	for _, ep := range endpointOf {
+		eps = append(eps, ep)
+	}
+	slices.Sort(eps)
+	eps = slices.Compact(eps)
+
+	// Lock the endpoints in id order (no deadlock between two completions).
+	rows, err = tx.Query(ctx, `SELECT id, circuit_state, circuit_failures, circuit_open_until, circuit_opens
+		FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, eps)
+	if err != nil {
+		return fmt.Errorf("read circuits: %w", err)
+	}
+	circuits := map[string]hookd.Circuit{}
+	exists := map[string]bool{}
+	var c hookd.Circuit
+	var openUntil *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.State, &c.ConsecutiveFailures, &openUntil, &c.Opens}, func() error {
+		c.OpenUntil = fromNull(openUntil)
+		circuits[id] = c
+		exists[id] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read circuits: %w", err)
+	}
+
+	b := &pgx.Batch{}
+	for _, c := range cs {
+		a := c.Attempt
+		ep, ok := endpointOf[a.DeliveryID]
+		if !ok {
+			continue // the delivery is gone: the attempt completes into nothing
+		}
+		end := ts(a.StartedAt.Add(a.Latency))
+		b.Queue(`INSERT INTO attempts (delivery_id, number, started_at, status_code, latency_us, response_body, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, number) DO NOTHING`,
+			a.DeliveryID, a.Number, ts(a.StartedAt), a.StatusCode, a.Latency.Microseconds(),
+			[]byte(a.ResponseBody), a.Error)
+
+		status, next := hookd.StatusPending, time.Time{}
+		switch c.Outcome {
+		case hookd.OutcomeSucceeded:
+			status = hookd.StatusSucceeded
+		case hookd.OutcomeRetry:
+			next = c.NextAttemptAt
+		case hookd.OutcomeDead, hookd.OutcomeGone:
+			status = hookd.StatusDead
+		default:
+			return fmt.Errorf("delivery %s: unknown outcome %d", a.DeliveryID, c.Outcome)
+		}
+		update := `UPDATE deliveries SET attempts = $3, last_status_code = $4, last_error = $5,
+			lease_owner = '', lease_expires_at = NULL, status = $6,
+			next_attempt_at = coalesce($7, next_attempt_at), updated_at = $8
+			WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`
+		args := []any{a.DeliveryID, c.Owner, a.Number, a.StatusCode, a.Error, string(status), nullTime(next), end}
+		if c.Outcome == hookd.OutcomeGone {
+			update = `WITH d AS (` + update + ` RETURNING endpoint_id)
+				UPDATE endpoints SET disabled = true, disabled_reason = $9, updated_at = $8
+				WHERE id IN (SELECT endpoint_id FROM d)`
+			args = append(args, c.DisableReason)
+		}
+		b.Queue(update, args...)
+		circuits[ep] = policy.Next(circuits[ep], c.Outcome == hookd.OutcomeSucceeded, a.StartedAt.Add(a.Latency))
+	}
+	for _, ep := range eps {
+		if !exists[ep] {
+			continue // deleted meanwhile
+		}
+		c := circuits[ep]
+		b.Queue(`UPDATE endpoints SET circuit_state = $2, circuit_failures = $3, circuit_open_until = $4, circuit_opens = $5
+			WHERE id = $1`, ep, string(c.State), c.ConsecutiveFailures, nullTime(c.OpenUntil), c.Opens)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
