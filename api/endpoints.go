@@ -1,0 +1,220 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hookd/hookd"
+)
+
+// testPayload is the payload of the hookd.test event sent by
+// POST /v1/endpoints/{id}/test.
+const testPayload = `{"message":"test event from hookd"}`
+
+// bodyLimit bounds every request body except a batch's.
+func (s *Server) bodyLimit() int64 { return s.cfg.MaxPayloadBytes + envelopeBytes }
+
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
+	var in endpointInput
+	if err := decodeBody(w, r, s.bodyLimit(), &in, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.URL == nil {
+		s.writeError(w, r, hookd.FieldErrorf("url", "is required"))
+		return
+	}
+	now := s.now()
+	e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, now), CreatedAt: now, UpdatedAt: now}
+	if err := s.apply(&in, e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if e.Secret == "" {
+		e.Secret = hookd.NewSecret()
+	}
+	s.endpointsMu.Lock()
+	defer s.endpointsMu.Unlock()
+	if err := s.checkTenantRoom(r, e.TenantID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.cfg.Store.CreateEndpoint(r.Context(), e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/endpoints/"+e.ID)
+	writeJSON(w, http.StatusCreated, endpointOut(e))
+}
+
+// checkTenantRoom returns ECONFLICT when tenant already has the most
+// endpoints allowed. Callers hold endpointsMu; other processes sharing the
+// database may still overshoot the bound by their concurrent creations.
+func (s *Server) checkTenantRoom(r *http.Request, tenant string) error {
+	n, err := s.cfg.Store.CountEndpoints(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.MaxEndpointsPerTenant {
+		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has the maximum of %d endpoints", tenant, s.cfg.MaxEndpointsPerTenant)
+	}
+	return nil
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, err := parsePage(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var tenant *string
+	if q.Has("tenant_id") {
+		t := q.Get("tenant_id")
+		tenant = &t
+	}
+	eps, next, err := s.cfg.Store.ListEndpoints(r.Context(), tenant, page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[endpointJSON]{Data: make([]endpointJSON, len(eps)), NextCursor: next}
+	for i, e := range eps {
+		out.Data[i] = endpointOut(e)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, endpointOut(e))
+}
+
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+	var in endpointInput
+	if err := decodeBody(w, r, s.bodyLimit(), &in, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Serialize read-modify-write of endpoints within this process.
+	s.endpointsMu.Lock()
+	defer s.endpointsMu.Unlock()
+	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	oldTenant := e.TenantID
+	if err := s.apply(&in, e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if e.TenantID != oldTenant {
+		if err := s.checkTenantRoom(r, e.TenantID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	e.UpdatedAt = s.now()
+	if err := s.cfg.Store.UpdateEndpoint(r.Context(), e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, endpointOut(e))
+}
+
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.DeleteEndpoint(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// rotateInput is the optional body of rotate-secret.
+type rotateInput struct {
+	Secret string `json:"secret"`
+}
+
+// rotateSecret sets a new secret (given or generated). The old one keeps
+// signing for RotationGrace; expired previous secrets are dropped and at
+// most maxPreviousSecrets are kept (the newest).
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
+	var in rotateInput
+	if err := decodeBody(w, r, s.bodyLimit(), &in, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Secret != "" {
+		if err := hookd.ValidateSecret(in.Secret); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	s.endpointsMu.Lock()
+	defer s.endpointsMu.Unlock()
+	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.now()
+	if in.Secret == "" {
+		in.Secret = hookd.NewSecret()
+	}
+	if in.Secret == e.Secret {
+		s.writeError(w, r, hookd.FieldErrorf("secret", "must differ from the current secret"))
+		return
+	}
+	var prev []hookd.PreviousSecret
+	for _, p := range e.PreviousSecrets {
+		if now.Before(p.ExpiresAt) && p.Secret != in.Secret {
+			prev = append(prev, p)
+		}
+	}
+	prev = append(prev, hookd.PreviousSecret{Secret: e.Secret, ExpiresAt: now.Add(s.cfg.RotationGrace)})
+	if len(prev) > maxPreviousSecrets {
+		prev = prev[len(prev)-maxPreviousSecrets:]
+	}
+	e.Secret, e.PreviousSecrets, e.UpdatedAt = in.Secret, prev, now
+	if err := s.cfg.Store.UpdateEndpoint(r.Context(), e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, endpointOut(e))
+}
+
+// testEndpoint ingests a hookd.test event for this endpoint alone and
+// answers 202 with the event. A disabled endpoint answers 409: its
+// delivery would never be sent.
+func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if e.Disabled {
+		s.writeError(w, r, hookd.Errorf(hookd.ECONFLICT, "endpoint %s is disabled; enable it before testing", e.ID))
+		return
+	}
+	now := s.now()
+	ev := hookd.NewEvent{
+		Event: hookd.Event{
+			ID:        hookd.NewID(hookd.PrefixEvent, now),
+			TenantID:  e.TenantID,
+			Type:      "hookd.test",
+			Payload:   []byte(testPayload),
+			CreatedAt: now,
+		},
+		OnlyEndpointID: e.ID,
+	}
+	res, err := s.cfg.Ingest.Submit(r.Context(), []hookd.NewEvent{ev})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusAccepted, appendEvent(nil, &res[0].Event, res[0].Deliveries))
+}
