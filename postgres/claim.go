@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -87,10 +88,7 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 			return fmt.Errorf("lease: %w", err)
 		}
 		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
-			if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
-				return c
-			}
-			return compareStrings(a.ID, b.ID)
+			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 		})
 		claims, err = withParents(ctx, tx, ds)
 		return err
@@ -99,16 +97,6 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	return claims, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // candidate is a due delivery picked for a capped claim.

@@ -75,17 +75,22 @@ func endpointJSON(e *hookd.Endpoint) (types, prev, headers []byte, err error) {
 	return types, prev, headers, nil
 }
 
-// CreateEndpoint inserts e; ECONFLICT when its id exists.
+// CreateEndpoint inserts e; ECONFLICT when its id exists. An empty
+// Circuit.State is stored as closed.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	types, prev, headers, err := endpointJSON(e)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	state := e.Circuit.State
+	if state == "" {
+		state = hookd.CircuitClosed // as package sqlite does
+	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		e.ID, e.TenantID, e.URL, e.Description, types, e.Secret, prev,
 		headers, e.MaxAttempts, e.RateLimitPerSecond, e.MaxInFlight, e.Disabled, e.DisabledReason,
-		e.Circuit.State, e.Circuit.ConsecutiveFailures, nullTime(e.Circuit.OpenUntil), e.Circuit.Opens,
+		string(state), e.Circuit.ConsecutiveFailures, nullTime(e.Circuit.OpenUntil), e.Circuit.Opens,
 		ts(e.CreatedAt), ts(e.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", translate(err))

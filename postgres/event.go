@@ -69,7 +69,7 @@ func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]ho
 	results := make([]hookd.IngestResult, len(events))
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		clear(results)
-		return ingest(ctx, tx, events, results)
+		return ingestTx(ctx, tx, events, results)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -77,7 +77,7 @@ func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]ho
 	return results, nil
 }
 
-func ingest(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results []hookd.IngestResult) error {
+func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results []hookd.IngestResult) error {
 	// Idempotency: the first event of the batch with a key is the primary;
 	// later ones in the batch are duplicates of it.
 	primary := map[idemKey]int{}
