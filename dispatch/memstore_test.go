@@ -26,6 +26,7 @@ type memStore struct {
 	// failCompletes makes the next n CompleteAttempts calls fail.
 	failCompletes int
 	completeCalls int
+	claimCalls    int
 }
 
 func newMemStore() *memStore {
@@ -140,6 +141,7 @@ func (s *memStore) ListAttempts(_ context.Context, id string, _ hookd.Page) ([]*
 func (s *memStore) ClaimDue(_ context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.claimCalls++
 	leased := map[string]int{}
 	var due []*hookd.Delivery
 	for _, d := range s.deliveries {

@@ -1,0 +1,151 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// blockingServer holds every request until release is closed.
+func blockingServer(t *testing.T) (srv *httptest.Server, arrived *atomic.Int64, release chan struct{}) {
+	t.Helper()
+	arrived, release = new(atomic.Int64), make(chan struct{})
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, arrived, release
+}
+
+func TestStopDrainsInFlight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	srv, arrived, release := blockingServer(t)
+	ep := e.endpoint(srv.URL, nil)
+	var ids []string
+	for range 3 {
+		_, id := e.send(ep, "order.created", `{}`)
+		ids = append(ids, id)
+	}
+	waitFor(t, "3 requests in flight", func() bool { return arrived.Load() == 3 })
+
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- e.stop(ctx)
+	}()
+	// Stop must wait for the attempts: once it stopped claiming, it still
+	// has not returned.
+	waitFor(t, "claim loop stopped", func() bool {
+		select {
+		case <-e.d.loopDone:
+			return true
+		default:
+			return false
+		}
+	})
+	select {
+	case err := <-stopped:
+		t.Fatalf("stop returned %v with attempts in flight", err)
+	default:
+	}
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatalf("stop: got %v, want nil", err)
+	}
+	for _, id := range ids {
+		d := e.delivery(id)
+		if d.Status != hookd.StatusSucceeded || d.Attempts != 1 || d.LeaseOwner != "" {
+			t.Errorf("delivery %s: got status=%s attempts=%d lease=%q, want succeeded, 1, none", id, d.Status, d.Attempts, d.LeaseOwner)
+		}
+	}
+}
+
+func TestStopGraceOverReleasesClaims(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	srv, arrived, release := blockingServer(t)
+	t.Cleanup(func() { close(release) })
+	ep := e.endpoint(srv.URL, nil)
+	_, id := e.send(ep, "order.created", `{}`)
+	waitFor(t, "request in flight", func() bool { return arrived.Load() == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := e.stop(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("stop: got %v, want the grace period's deadline error", err)
+	}
+	d := e.delivery(id)
+	if d.Status != hookd.StatusPending || d.Attempts != 0 || d.LeaseOwner != "" {
+		t.Errorf("delivery: got status=%s attempts=%d lease=%q, want pending, 0 (no attempt spent), released", d.Status, d.Attempts, d.LeaseOwner)
+	}
+}
+
+func TestWakeStartsDeliveryAtOnce(t *testing.T) {
+	t.Parallel()
+	// With a one-minute poll, only Wake can start the delivery in time.
+	e := newEnv(t, func(c *Config) { c.PollInterval = time.Minute })
+	srv, n := statusServer(t, 200)
+	ep := e.endpoint(srv.URL, nil)
+	// Let the loop reach its wait first, so the wake is what moves it.
+	waitFor(t, "first claim", func() bool { e.mem.mu.Lock(); defer e.mem.mu.Unlock(); return e.mem.claimCalls > 0 })
+	_, id := e.send(ep, "order.created", `{}`)
+	e.waitStatus(id, hookd.StatusSucceeded)
+	if n.Load() != 1 {
+		t.Errorf("requests: got %d, want 1", n.Load())
+	}
+}
+
+func TestRecorderRetriesStoreErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.mem.mu.Lock()
+	e.mem.failCompletes = 3
+	e.mem.mu.Unlock()
+	srv, n := statusServer(t, 200)
+	ep := e.endpoint(srv.URL, nil)
+	_, id := e.send(ep, "order.created", `{}`)
+	d := e.waitStatus(id, hookd.StatusSucceeded)
+	if d.Attempts != 1 || n.Load() != 1 {
+		t.Errorf("got %d attempts recorded, %d requests; want 1 and 1", d.Attempts, n.Load())
+	}
+	e.mem.mu.Lock()
+	calls := e.mem.completeCalls
+	e.mem.mu.Unlock()
+	if calls < 4 {
+		t.Errorf("CompleteAttempts calls: got %d, want at least 4 (3 failures, 1 success)", calls)
+	}
+}
+
+func TestStartStopOnce(t *testing.T) {
+	t.Parallel()
+	d := New(newMemStore(), Config{PollInterval: 10 * time.Millisecond})
+	ctx := context.Background()
+	if err := d.Stop(ctx); err == nil {
+		t.Error("stop before start: got nil, want an error")
+	}
+	if err := d.Start(ctx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if err := d.Start(ctx); err == nil {
+		t.Error("second start: got nil, want an error")
+	}
+	if err := d.Stop(ctx); err != nil {
+		t.Errorf("stop: got %v, want nil", err)
+	}
+	if err := d.Stop(ctx); err == nil {
+		t.Error("second stop: got nil, want an error")
+	}
+}
