@@ -42,7 +42,7 @@ func TestAuth(t *testing.T) {
 		})
 	}
 	// Every /v1 route needs the key; the public ones do not.
-	for _, rt := range New(Config{Store: b.store}).routes() {
+	for _, rt := range New(Config{Store: b.store, Logger: quiet}).routes() {
 		path := strings.ReplaceAll(rt.path, "{id}", "x_1")
 		w := b.do(rt.method, path, "", "Authorization: ")
 		if rt.public && w.Code == http.StatusUnauthorized {

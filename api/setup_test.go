@@ -22,6 +22,8 @@ import (
 
 const testKey = "hk_test_key_0123456789"
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // bundle is one API over a fresh SQLite store, with a controllable clock.
 type bundle struct {
 	t       *testing.T
@@ -59,7 +61,7 @@ func setup(t *testing.T, opts ...func(*Config)) *bundle {
 		Ingest:     committer,
 		APIKeyHash: sha256.Sum256([]byte(testKey)),
 		Now:        b.clock,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:     quiet,
 		Wake:       func() { b.wakes.Add(1) },
 	}
 	for _, o := range opts {
