@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ssrf"
+	"github.com/hookd/hookd/sqlite"
 )
 
 // testSecret is a valid "whsec_" secret (32 bytes).
@@ -16,7 +18,7 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw1ruqOV5M1eo="
 
 // env is a running dispatcher on a fresh store, with its operational events.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  hookd.Store
 	mem    *memStore // nil when store is not the in-memory fake
 	d      *Dispatcher
@@ -24,11 +26,31 @@ type env struct {
 	stopOK bool
 }
 
-// newEnv starts a dispatcher with fast test settings changed by mod.
+// newEnv starts a dispatcher on the in-memory fake store with fast test
+// settings changed by mod.
 func newEnv(t *testing.T, mod func(*Config)) *env {
 	t.Helper()
 	mem := newMemStore()
-	e := &env{t: t, store: mem, mem: mem, ops: make(chan OpEvent, 100)}
+	e := newEnvOn(t, mem, mod)
+	e.mem = mem
+	return e
+}
+
+// newSQLiteEnv is newEnv on a fresh SQLite database.
+func newSQLiteEnv(t testing.TB, mod func(*Config)) *env {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return newEnvOn(t, s, mod)
+}
+
+// newEnvOn starts a dispatcher on store.
+func newEnvOn(t testing.TB, store hookd.Store, mod func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, store: store, ops: make(chan OpEvent, 100)}
 	cfg := Config{
 		Owner:          "test-" + t.Name(),
 		Workers:        16,
