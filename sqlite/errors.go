@@ -26,7 +26,8 @@ func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return hookd.Errorf(hookd.ENOTFOUND, "not found")
 	}
-	if errors.Is(err, sql.ErrConnDone) {
+	// database/sql does not export its "database is closed" error.
+	if errors.Is(err, sql.ErrConnDone) || err.Error() == "sql: database is closed" {
 		return hookd.Errorf(hookd.EUNAVAILABLE, "database closed")
 	}
 	var se *sqlite.Error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -19,6 +20,9 @@ type Store struct {
 	writer *sql.DB // one connection: every write, in order
 	reader *sql.DB // query_only pool for reads
 	lock   *fileLock
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ hookd.Store = (*Store)(nil)
@@ -128,23 +132,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connections and releases the process lock. It returns
-// the first error met; calling it again is a no-op.
+// Close closes the connections and releases the process lock, returning
+// the errors met. Calling it again returns the same result. Methods called
+// after Close fail with EUNAVAILABLE.
 func (s *Store) Close() error {
-	var errs []error
-	if s.reader != nil {
-		errs = append(errs, s.reader.Close())
-		s.reader = nil
-	}
-	if s.writer != nil {
-		errs = append(errs, s.writer.Close())
-		s.writer = nil
-	}
-	if s.lock != nil {
-		errs = append(errs, s.lock.release())
-		s.lock = nil
-	}
-	return errors.Join(errs...)
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.reader != nil {
+			errs = append(errs, s.reader.Close())
+		}
+		if s.writer != nil {
+			errs = append(errs, s.writer.Close())
+		}
+		if s.lock != nil {
+			errs = append(errs, s.lock.release())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection.

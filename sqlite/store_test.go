@@ -1,0 +1,134 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/sqlite"
+	"github.com/hookd/hookd/storetest"
+)
+
+// open returns a fresh store on a temporary file, closed at cleanup.
+func open(t testing.TB) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) hookd.Store { return open(t) })
+}
+
+func TestOpenRefusesSecondProcess(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	_, err = sqlite.Open(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "is in use by another hookd process") {
+		t.Fatalf("second Open: got %v, want \"in use by another hookd process\"", err)
+	}
+	if err := sqlite.Migrate(ctx, path); err == nil {
+		t.Errorf("Migrate while open: got nil error, want the lock refusal")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s2, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s2.Close()
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	if err := sqlite.Migrate(ctx, path); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if err := sqlite.Migrate(ctx, path); err != nil {
+		t.Fatalf("Migrate again: %v", err)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open a migrated database: %v", err)
+	}
+	defer s.Close()
+	if ok, err := s.PutSettingIfAbsent(ctx, "k", "v"); err != nil || !ok {
+		t.Fatalf("PutSettingIfAbsent: got %v, %v", ok, err)
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("re-Open: %v", err)
+	}
+	if v, err := s.Setting(ctx, "k"); err != nil || v != "v" {
+		t.Errorf("data across re-open: got %q, %v; want \"v\"", v, err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	cases := []struct {
+		reader bool
+		pragma string
+		want   string
+	}{
+		{false, "journal_mode", "wal"},
+		{false, "synchronous", "2"}, // FULL
+		{false, "foreign_keys", "1"},
+		{false, "busy_timeout", "5000"},
+		{false, "query_only", "0"},
+		{true, "journal_mode", "wal"},
+		{true, "foreign_keys", "1"},
+		{true, "query_only", "1"},
+	}
+	for _, c := range cases {
+		got, err := sqlite.Pragma(t.Context(), s, c.reader, c.pragma)
+		if err != nil {
+			t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+		}
+		if got != c.want {
+			t.Errorf("reader=%v PRAGMA %s: got %q, want %q", c.reader, c.pragma, got, c.want)
+		}
+	}
+}
+
+func TestClosedStoreIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: got %v, want nil", err)
+	}
+	if got := hookd.ErrorCode(s.Ping(t.Context())); got != hookd.EUNAVAILABLE {
+		t.Errorf("Ping after Close: got code %q, want %q", got, hookd.EUNAVAILABLE)
+	}
+	_, err = s.IngestEvents(t.Context(), []hookd.NewEvent{{}})
+	if got := hookd.ErrorCode(err); got != hookd.EUNAVAILABLE {
+		t.Errorf("IngestEvents after Close: got code %q, want %q", got, hookd.EUNAVAILABLE)
+	}
+}
