@@ -163,7 +163,7 @@ func (d *Dispatcher) state(ep *hookd.Endpoint) *endpointState {
 	return st
 }
 
-// finish forgets an attempt of endpoint id that is over (recorded or
+// finishLocked forgets an attempt of endpoint id that is over (recorded or
 // released). Call with d.mu held.
 func (d *Dispatcher) finishLocked(id string, probe bool, now time.Time) {
 	st := d.endpoints[id]

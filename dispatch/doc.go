@@ -7,4 +7,15 @@
 // A Dispatcher runs from Start to Stop: one claim loop hands claims to
 // attempt goroutines (at most Config.Workers at a time), and one recorder
 // goroutine writes the finished attempts to the store in batches.
+//
+// Slots: a worker slot is free again as soon as its attempt is handed to the
+// recorder (whose queue is bounded, so a slow store pushes back on the
+// workers); the endpoint's in-flight slot is free only once the attempt is
+// written, so this process never counts fewer in-flight attempts for an
+// endpoint than the store's leases do.
+//
+// Shutdown (Stop): stop claiming; wait for in-flight attempts until the
+// grace context ends, then cancel the rest (canceled attempts are released,
+// not recorded: they spend no attempt); write every finished attempt;
+// release the claims that were not attempted.
 package dispatch

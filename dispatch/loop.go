@@ -59,6 +59,10 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	free := d.free
 	var exclude []string
 	for id, st := range d.endpoints {
+		if st.idle(now) { // e.g. a rate limiter refilled: forget it
+			delete(d.endpoints, id)
+			continue
+		}
 		if full, w := st.full(now); full {
 			exclude = append(exclude, id)
 			if w > 0 {
