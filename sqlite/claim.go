@@ -62,7 +62,8 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 			}
 		} else {
 			rows, err = tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
-				WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+				WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_due
+					JOIN endpoints e ON e.id = d.endpoint_id
 					WHERE `+dueDelivery+` AND `+dueEndpoint+`
 					ORDER BY d.next_attempt_at, d.id LIMIT ?2)
 				RETURNING `+deliveryColumns, now, r.Limit, excl, r.Owner, exp)
@@ -113,8 +114,8 @@ func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT d.id, d.next_attempt_at FROM deliveries d
-		WHERE d.endpoint_id = ?2 AND `+dueDelivery+`
+	stmt, err := tx.PrepareContext(ctx, `SELECT d.id, d.next_attempt_at
+		FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = ?2 AND `+dueDelivery+`
 		ORDER BY d.next_attempt_at, d.id LIMIT ?3`)
 	if err != nil {
 		return nil, err
