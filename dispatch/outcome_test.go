@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -267,5 +269,20 @@ func TestSSRFRefusedAtConnect(t *testing.T) {
 	}
 	if n.Load() != 0 {
 		t.Errorf("receiver got %d requests, want 0", n.Load())
+	}
+}
+
+func TestTLSErrorRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxAttempts = 1 })
+	_, id := e.send(ep, "order.created", `{}`)
+	d := e.waitStatus(id, hookd.StatusDead)
+	if d.LastError != "tls: certificate signed by unknown authority" {
+		t.Errorf("error: got %q, want %q", d.LastError, "tls: certificate signed by unknown authority")
 	}
 }
