@@ -196,7 +196,7 @@ func (failingStore) Claim(context.Context, string, time.Duration) (webhook.Claim
 	return webhook.Claim{}, errors.New("store down")
 }
 func (failingStore) Complete(context.Context, string, time.Duration) error { return nil }
-func (failingStore) Release(context.Context, string, string) error        { return nil }
+func (failingStore) Release(context.Context, string, string) error         { return nil }
 
 func TestMiddlewareStoreFailure(t *testing.T) {
 	t.Parallel()

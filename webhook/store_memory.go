@@ -13,10 +13,11 @@ const DefaultMemoryMaxEntries = 100_000
 
 // MemoryOptions configures a MemoryStore.
 type MemoryOptions struct {
-	// MaxEntries bounds the number of done entries kept (default
-	// DefaultMemoryMaxEntries). When a new claim would exceed it, expired
+	// MaxEntries bounds the number of entries kept (default
+	// DefaultMemoryMaxEntries). When a new key would exceed it, expired done
 	// entries are dropped and then the oldest done entries. Processing
-	// entries are never evicted; there are as many as requests in flight.
+	// entries are never evicted (there are only as many as requests in
+	// flight), so they may take the store past the bound.
 	MaxEntries int
 	// Now gives the current time (default time.Now).
 	Now func() time.Time

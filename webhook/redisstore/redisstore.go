@@ -106,6 +106,8 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (web
 
 // Complete implements webhook.Store.
 func (s *Store) Complete(ctx context.Context, key string, ttl time.Duration) error {
+	// A TTL under 1 ms would mean "no expiry" (0) or KEEPTTL (-1) to go-redis.
+	ttl = time.Duration(millis(ttl)) * time.Millisecond
 	if err := s.rdb.Set(ctx, s.prefix+key, doneValue, ttl).Err(); err != nil {
 		return fmt.Errorf("complete: %w", err)
 	}
