@@ -124,8 +124,13 @@ func (c *config) retryPolicy() hookd.RetryPolicy {
 	return hookd.RetryPolicy{Base: c.RetryBase, MaxDelay: c.RetryMaxDelay, MaxAttempts: c.MaxAttempts}
 }
 
+// circuitPolicy maps --circuit-threshold 0 (off) to the dispatcher's -1.
 func (c *config) circuitPolicy() hookd.CircuitPolicy {
-	return hookd.CircuitPolicy{Threshold: c.CircuitThreshold, Cooldown: c.CircuitCooldown, MaxCooldown: max(time.Hour, c.CircuitCooldown)}
+	threshold := c.CircuitThreshold
+	if threshold == 0 {
+		threshold = -1
+	}
+	return hookd.CircuitPolicy{Threshold: threshold, Cooldown: c.CircuitCooldown, MaxCooldown: max(time.Hour, c.CircuitCooldown)}
 }
 
 // logger builds the slog logger the flags describe, writing to stderr.

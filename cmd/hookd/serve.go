@@ -16,6 +16,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/ingest"
+	"github.com/hookd/hookd/ops"
 )
 
 // serveCmd is `hookd serve`.
@@ -49,6 +50,7 @@ type server struct {
 	store      hookd.Store
 	committer  *ingest.Committer
 	dispatcher *dispatch.Dispatcher
+	ops        *ops.Notifier
 	http       *http.Server
 	ln         net.Listener
 }
@@ -72,7 +74,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	guard, _ := cfg.guard()
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
-	ops := newOpsNotifier(cfg.OpsURL, cfg.OpsSecret, log)
+	s.ops = ops.New(cfg.OpsURL, cfg.OpsSecret, "hookd/"+version, log)
 
 	s.dispatcher = dispatch.New(s.store, dispatch.Config{
 		Owner:              owner,
@@ -85,7 +87,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Guard:              guard,
 		UserAgent:          "hookd/" + version,
 		Logger:             log,
-		OnEvent:            ops.dispatchEvent,
+		OnEvent:            s.opEvent,
 	})
 	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
 	a := api.New(api.Config{
@@ -154,6 +156,7 @@ func (s *server) shutdown() error {
 	if err := s.dispatcher.Stop(grace); err != nil {
 		errs = append(errs, fmt.Errorf("dispatcher stop: %w", err))
 	}
+	s.ops.Close()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store close: %w", err))
 	}
@@ -161,6 +164,19 @@ func (s *server) shutdown() error {
 		s.log.Info("shutdown complete")
 	}
 	return errors.Join(errs...)
+}
+
+// opEvent forwards the dispatcher's operational events to the operator.
+func (s *server) opEvent(e dispatch.OpEvent) {
+	data := map[string]any{"endpoint_id": e.EndpointID, "endpoint_url": e.EndpointURL, "at": e.At.UTC().Format(time.RFC3339Nano)}
+	switch e.Type {
+	case dispatch.EventDeliveryDead:
+		data["delivery_id"], data["event_id"], data["event_type"] = e.DeliveryID, e.EventID, e.EventType
+		data["attempts"], data["last_status_code"], data["last_error"] = e.Attempts, e.StatusCode, e.Error
+	case dispatch.EventEndpointDisabled:
+		data["reason"] = e.Reason
+	}
+	s.ops.Send(e.Type, data)
 }
 
 // redactDB hides a password in a database URL for logging.
