@@ -10,7 +10,7 @@ import (
 )
 
 // ID prefixes. Ids are opaque strings: a prefix and a ULID, so that they sort by
-// creation time (to the millisecond, monotonic within one process).
+// creation time (to the millisecond).
 const (
 	PrefixEndpoint = "ep_"
 	PrefixEvent    = "evt_"
@@ -22,8 +22,9 @@ var (
 	idEntropy = ulid.Monotonic(rand.Reader, 0)
 )
 
-// NewID returns prefix followed by a new ULID for time t.
-// Ids made in one process are strictly increasing.
+// NewID returns prefix followed by a new lowercase ULID for time t. Ids
+// sort by t to the millisecond; ids made in one process for the same
+// millisecond are strictly increasing (monotonic entropy).
 func NewID(prefix string, t time.Time) string {
 	idMu.Lock()
 	id := ulid.MustNew(ulid.Timestamp(t), idEntropy)

@@ -11,7 +11,6 @@ import (
 )
 
 func TestBadConfigurationFailsWithOneLine(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		args []string
 		env  map[string]string

@@ -53,7 +53,15 @@ func TestDeliverySignedRequest(t *testing.T) {
 			t.Fatalf("secret %q: want whsec_ prefix", ep.Secret)
 		}
 		payload := `{"order":  42, "items":[1,2,3],"note":"ünïcode"}`
-		ev := srv.sendEvent(map[string]any{"type": "order.created", "payload": json.RawMessage(payload)})
+		var ev eventJSON
+		// Sent as raw text: the payload's spacing must survive byte for byte.
+		code, raw := srv.doRaw("POST", "/v1/events", `{"type":"order.created","payload":`+payload+`}`, nil)
+		if code != http.StatusAccepted || json.Unmarshal(raw, &ev) != nil {
+			t.Fatalf("send event: got %d %s", code, raw)
+		}
+		if string(ev.Payload) != payload {
+			t.Errorf("stored payload: got %s, want %s", ev.Payload, payload)
+		}
 		waitFor(t, 5*time.Second, "delivery", func() bool { return rc.count() >= 1 })
 
 		r := rc.got()[0]
