@@ -26,7 +26,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // bundle is one API over a fresh SQLite store, with a controllable clock.
 type bundle struct {
-	t       *testing.T
+	t       testing.TB
 	store   *sqlite.Store
 	handler http.Handler
 	wakes   atomic.Int64
@@ -36,7 +36,7 @@ type bundle struct {
 }
 
 // setup returns a bundle; opts adjust the Config before New.
-func setup(t *testing.T, opts ...func(*Config)) *bundle {
+func setup(t testing.TB, opts ...func(*Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"))
