@@ -59,7 +59,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives internal errors (default slog.Default()).
 	Logger *slog.Logger
-	// Version is reported nowhere yet but kept for the dashboard and logs.
+	// Version is the version of the running binary; the API does not show
+	// it yet (reserved for the dashboard).
 	Version string
 	// Ready answers /readyz (default Store.Ping).
 	Ready func(ctx context.Context) error
