@@ -102,6 +102,19 @@ func (s *Store) open(ctx context.Context, o options) error {
 	if err := s.reader.PingContext(ctx); err != nil {
 		return fmt.Errorf("open readers: %w", mapErr(err))
 	}
+	return s.releaseStaleLeases(ctx)
+}
+
+// releaseStaleLeases clears every delivery lease left in the file. Holding
+// the process lock proves that whoever took those leases is gone (a crash or
+// kill -9), so their deliveries are due again now instead of after the lease
+// expires.
+func (s *Store) releaseStaleLeases(ctx context.Context) error {
+	_, err := s.writer.ExecContext(ctx,
+		`UPDATE deliveries SET lease_owner = '', lease_expires_at = 0 WHERE status = 'pending' AND lease_owner <> ''`)
+	if err != nil {
+		return fmt.Errorf("release stale leases: %w", mapErr(err))
+	}
 	return nil
 }
 

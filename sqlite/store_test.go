@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/sqlite"
@@ -130,5 +131,41 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	_, err = s.IngestEvents(t.Context(), []hookd.NewEvent{{}})
 	if got := hookd.ErrorCode(err); got != hookd.EUNAVAILABLE {
 		t.Errorf("IngestEvents after Close: got code %q, want %q", got, hookd.EUNAVAILABLE)
+	}
+}
+
+// A process that died holding leases (kill -9) leaves them in the file; the
+// next Open holds the lock, so it knows they are stale and frees them at once.
+func TestOpenReleasesStaleLeases(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	now := time.Now().UTC()
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, now), URL: "https://example.com/h", Secret: hookd.NewSecret(), CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	ev := hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), Type: "a.b", Payload: []byte(`{}`), CreatedAt: now}}
+	if _, err := s.IngestEvents(ctx, []hookd.NewEvent{ev}); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := s.ClaimDue(ctx, hookd.ClaimRequest{Owner: "dead-node", Now: now, Lease: time.Hour, Limit: 10})
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claim: got %d claims, %v; want 1", len(claims), err)
+	}
+	s.Close() // the owner "dies" without completing
+
+	s2, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s2.Close()
+	claims, err = s2.ClaimDue(ctx, hookd.ClaimRequest{Owner: "new-node", Now: now, Lease: time.Minute, Limit: 10})
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claim after reopen: got %d claims, %v; want the stale one back", len(claims), err)
 	}
 }
