@@ -107,6 +107,12 @@ type candidate struct {
 // pickCapped runs steps 1–3 of a capped claim and returns the delivery ids
 // to lease.
 func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string, limit, defaultCap int) ([]string, error) {
+	// The planner cannot know the per-endpoint LIMITs are small, costs the
+	// query above jit_above_cost, and JIT compilation then costs ~10x the
+	// query itself (measured: 37 ms instead of 4 ms with 1M pending rows).
+	if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+		return nil, fmt.Errorf("pick: %w", err)
+	}
 	rows, err := tx.Query(ctx, `SELECT c.id, e.id, r.cap
 		FROM endpoints e
 		CROSS JOIN LATERAL (SELECT CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE $4 END AS cap) r
