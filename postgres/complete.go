@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/jackc/pgx/v5"
@@ -83,7 +85,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		b.Queue(`INSERT INTO attempts (delivery_id, number, started_at, status_code, latency_us, response_body, error)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, number) DO NOTHING`,
 			a.DeliveryID, a.Number, ts(a.StartedAt), a.StatusCode, a.Latency.Microseconds(),
-			[]byte(a.ResponseBody), a.Error)
+			[]byte(a.ResponseBody), cleanText(a.Error))
 
 		status, next := hookd.StatusPending, time.Time{}
 		switch c.Outcome {
@@ -100,7 +102,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			lease_owner = '', lease_expires_at = NULL, status = $6,
 			next_attempt_at = coalesce($7, next_attempt_at), updated_at = $8
 			WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`
-		args := []any{a.DeliveryID, c.Owner, a.Number, a.StatusCode, a.Error, string(status), nullTime(next), end}
+		args := []any{a.DeliveryID, c.Owner, a.Number, a.StatusCode, cleanText(a.Error), string(status), nullTime(next), end}
 		if c.Outcome == hookd.OutcomeGone {
 			update = `WITH d AS (` + update + ` RETURNING endpoint_id)
 				UPDATE endpoints SET disabled = true, disabled_reason = $9, updated_at = $8
@@ -122,4 +124,13 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		return fmt.Errorf("write: %w", err)
 	}
 	return nil
+}
+
+// cleanText makes s storable in a text column, which refuses NUL bytes and
+// invalid UTF-8: error texts can quote what a remote server sent.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

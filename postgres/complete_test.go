@@ -121,3 +121,35 @@ func TestCompleteCircuitOrder(t *testing.T) {
 		t.Fatalf("got circuit %+v, want %+v", ep.Circuit, want)
 	}
 }
+
+// Error texts quoting a remote server may hold NUL or invalid UTF-8, which
+// text columns refuse; they are stored with U+FFFD instead of failing the
+// whole batch.
+func TestCompleteOddErrorText(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{PollOnly: true})
+	ctx := context.Background()
+	e := newEndpoint(t, s, nil)
+	seed(t, s, e, 1, t0)
+	cs := claim(t, s, hookd.ClaimRequest{Owner: "n", Now: t0, Limit: 1})
+	err := s.CompleteAttempts(ctx, []hookd.Completion{{Owner: "n", Outcome: hookd.OutcomeDead,
+		Attempt: hookd.Attempt{DeliveryID: cs[0].Delivery.ID, Number: 1, StartedAt: t0, ResponseBody: "a\x00b", Error: "x\x00y\xff"}}},
+		hookd.DefaultCircuitPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.GetDelivery(ctx, cs[0].Delivery.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "x\uFFFDy\uFFFD"; d.LastError != want {
+		t.Fatalf("got last error %q, want %q", d.LastError, want)
+	}
+	as, _, err := s.ListAttempts(ctx, d.ID, hookd.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as[0].ResponseBody != "a\x00b" {
+		t.Fatalf("got body %q, want the bytes as sent", as[0].ResponseBody)
+	}
+}
