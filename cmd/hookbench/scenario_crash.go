@@ -98,7 +98,9 @@ func (b *bench) crash(ctx context.Context) (err error) {
 	waitFor(ctx, b.cfg.DrainTimeout, allArrived)
 	res := &crashResult{
 		Kills: int(kills.Load()), Accepted: len(acceptedIDs), Duplicated: rt.dups.Load(), IngestErrors: load.errs,
-		RecoverySeconds: time.Since(lastRestart).Seconds(),
+	}
+	if !lastRestart.IsZero() {
+		res.RecoverySeconds = time.Since(lastRestart).Seconds()
 	}
 	for _, id := range acceptedIDs {
 		if rt.has(id) {
