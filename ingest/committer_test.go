@@ -45,14 +45,25 @@ func TestSubmitConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	// Hold the first commit until every other submission has queued, as
 	// happens when a real fsync is slow: they must then share one commit.
+	// The first commit may already hold more than one submission, so count
+	// events: those queued plus those in the held commit must be all of them.
 	go func() {
+		defer close(store.gate)
 		<-store.entered
-		waitFor(t, func() bool {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
 			c.mu.Lock()
-			defer c.mu.Unlock()
-			return len(c.queue) == n-1
-		})
-		close(store.gate)
+			queued := 2 * len(c.queue)
+			c.mu.Unlock()
+			store.mu.Lock()
+			held := store.enteredEvents
+			store.mu.Unlock()
+			if queued+held == 2*n {
+				return
+			}
+			time.Sleep(time.Millisecond) // polling interval
+		}
+		t.Error("submissions did not all queue within 10s")
 	}()
 	errs := make(chan error, n)
 	for i := range n {

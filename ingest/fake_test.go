@@ -23,6 +23,8 @@ type fakeStore struct {
 	// gate, when non-nil, blocks IngestEvents until it receives or ctx ends.
 	gate    chan struct{}
 	entered chan struct{} // receives once per call entering IngestEvents
+	// enteredEvents counts the events of every call that entered IngestEvents.
+	enteredEvents int
 	// commitTime simulates the duration of a durable commit (benchmarks).
 	commitTime time.Duration
 }
@@ -32,6 +34,9 @@ func newFakeStore() *fakeStore {
 }
 
 func (s *fakeStore) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
+	s.mu.Lock()
+	s.enteredEvents += len(events)
+	s.mu.Unlock()
 	if s.entered != nil {
 		s.entered <- struct{}{}
 	}
