@@ -36,3 +36,13 @@ func NewID(prefix string, t time.Time) string {
 func HasPrefix(id, prefix string) bool {
 	return len(id) > len(prefix) && strings.HasPrefix(id, prefix)
 }
+
+// IDBefore returns the smallest id with prefix for time t: every id that
+// NewID made for an earlier millisecond sorts below it.
+func IDBefore(prefix string, t time.Time) string {
+	var id ulid.ULID
+	if err := id.SetTime(ulid.Timestamp(t)); err != nil {
+		panic(err) // t before 1970 or after year 10889
+	}
+	return prefix + strings.ToLower(id.String())
+}

@@ -94,6 +94,13 @@ type Store interface {
 	// does and returns how many.
 	ReplayDead(ctx context.Context, f ReplayFilter, now time.Time) (int, error)
 
+	// Purge deletes, oldest first, at most limit succeeded deliveries created
+	// before `before` (with their attempts) and then at most limit events
+	// created before `before` that have no delivery left (an event with a
+	// pending or dead delivery is kept). It returns how many of each it
+	// deleted; retention calls it until both are below limit.
+	Purge(ctx context.Context, before time.Time, limit int) (deliveries, events int, err error)
+
 	// AcquireJobLease lets one node at a time run the periodic job named job:
 	// it takes (or renews) the job's lease for owner until now+ttl and returns
 	// true when the lease is free, expired or already owner's; false when

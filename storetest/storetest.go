@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Settings", testSettings},
 		{"DeleteCascade", testDeleteCascade},
 		{"Ping", testPing},
+		{"Purge", testPurge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
