@@ -17,6 +17,7 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/ingest"
 	"github.com/hookd/hookd/ops"
+	"github.com/hookd/hookd/scheduler"
 )
 
 // serveCmd is `hookd serve`.
@@ -43,7 +44,8 @@ func (s *serveCmd) Run(ctx context.Context, stdout io.Writer) error {
 //  2. stop the group committer;
 //  3. stop the dispatcher: no new claims, in-flight attempts finish within
 //     --shutdown-grace and are recorded, unstarted claims are released;
-//  4. close the store.
+//  4. stop the scheduler's periodic jobs;
+//  5. close the store.
 type server struct {
 	cfg        config
 	log        *slog.Logger
@@ -51,6 +53,7 @@ type server struct {
 	committer  *ingest.Committer
 	dispatcher *dispatch.Dispatcher
 	ops        *ops.Notifier
+	scheduler  *scheduler.Scheduler
 	http       *http.Server
 	ln         net.Listener
 }
@@ -89,6 +92,11 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Logger:             log,
 		OnEvent:            s.opEvent,
 	})
+	var jobs []scheduler.Job
+	if cfg.Retention > 0 {
+		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, time.Minute, 1000, nil, log))
+	}
+	s.scheduler = scheduler.New(s.store, owner, log, nil, jobs...)
 	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
 	a := api.New(api.Config{
 		Store:                 s.store,
@@ -129,6 +137,9 @@ func (s *server) Run(ctx context.Context) error {
 	if err := s.dispatcher.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	if err := s.scheduler.Start(ctx); err != nil {
+		return err
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("hookd serving", "addr", s.Addr(), "db", redactDB(s.cfg.DB), "version", version)
@@ -155,6 +166,9 @@ func (s *server) shutdown() error {
 	}
 	if err := s.dispatcher.Stop(grace); err != nil {
 		errs = append(errs, fmt.Errorf("dispatcher stop: %w", err))
+	}
+	if err := s.scheduler.Stop(grace); err != nil {
+		errs = append(errs, fmt.Errorf("scheduler stop: %w", err))
 	}
 	s.ops.Close()
 	if err := s.store.Close(); err != nil {

@@ -1,0 +1,156 @@
+// Package scheduler runs hookd's periodic jobs (retention today; alert
+// evaluation and dead-letter auto-replay plug in the same way). Every node
+// runs a Scheduler, but each run of a job first takes the job's lease in the
+// store (Store.AcquireJobLease), so on a shared Postgres database exactly
+// one node runs a job at a time, and another takes over once a dead node's
+// lease expires.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Job is one periodic job.
+type Job struct {
+	// Name identifies the job's lease; every node must use the same name.
+	Name string
+	// Every is the interval between runs (and each run's time budget).
+	Every time.Duration
+	// Run does one run of the job; ctx ends after Every or at Stop.
+	Run func(ctx context.Context) error
+}
+
+// Leaser is the part of hookd.Store the scheduler needs.
+type Leaser interface {
+	AcquireJobLease(ctx context.Context, job, owner string, now time.Time, ttl time.Duration) (bool, error)
+}
+
+// Scheduler runs jobs on the node that holds their lease.
+type Scheduler struct {
+	store Leaser
+	owner string
+	log   *slog.Logger
+	now   func() time.Time
+	jobs  []Job
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New returns a Scheduler for jobs whose leases are taken in store under
+// owner (unique per process). now defaults to time.Now, log to slog.Default().
+func New(store Leaser, owner string, log *slog.Logger, now func() time.Time, jobs ...Job) *Scheduler {
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Scheduler{store: store, owner: owner, log: log.With("component", "scheduler"), now: now, jobs: jobs}
+}
+
+// Start starts one goroutine per job. The first run of each job is one
+// interval after Start. It returns an error when called twice.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("scheduler: already started")
+	}
+	s.started = true
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for _, j := range s.jobs {
+		s.wg.Add(1)
+		go s.loop(ctx, j)
+	}
+	return nil
+}
+
+// Stop cancels running jobs and waits for their goroutines until ctx ends.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Scheduler) loop(ctx context.Context, j Job) {
+	defer s.wg.Done()
+	t := time.NewTicker(j.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.RunOnce(ctx, j)
+		}
+	}
+}
+
+// RunOnce runs j now if this node gets its lease, and reports whether it ran.
+// The lease lasts two intervals, so it outlives one run, and is renewed on
+// every run of the node that holds it.
+func (s *Scheduler) RunOnce(ctx context.Context, j Job) bool {
+	ok, err := s.store.AcquireJobLease(ctx, j.Name, s.owner, s.now(), 2*j.Every)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("job lease", "job", j.Name, "err", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	runCtx, cancel := context.WithTimeout(ctx, j.Every)
+	defer cancel()
+	if err := j.Run(runCtx); err != nil && ctx.Err() == nil {
+		s.log.Warn("job failed", "job", j.Name, "err", err)
+	}
+	return true
+}
+
+// Retention returns the job that deletes succeeded deliveries and their
+// events older than keep, in batches of batch rows, every interval.
+func Retention(store hookd.Store, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
+	if now == nil {
+		now = time.Now
+	}
+	return Job{Name: "retention", Every: every, Run: func(ctx context.Context) error {
+		before := now().Add(-keep)
+		var deliveries, events int
+		for ctx.Err() == nil {
+			d, e, err := store.Purge(ctx, before, batch)
+			deliveries, events = deliveries+d, events+e
+			if err != nil {
+				return err
+			}
+			if d < batch && e < batch {
+				break
+			}
+		}
+		if deliveries+events > 0 && log != nil {
+			log.Info("retention purged", "deliveries", deliveries, "events", events, "before", before.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}}
+}

@@ -1,0 +1,110 @@
+package scheduler_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/scheduler"
+	"github.com/hookd/hookd/sqlite"
+)
+
+func openStore(t *testing.T) hookd.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// clock is a settable clock shared by the schedulers of a test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestOneNodeRunsAJobAndAnotherTakesOver(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	clk := &clock{t: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
+	runs := map[string]int{}
+	job := func(node string) scheduler.Job {
+		return scheduler.Job{Name: "j", Every: time.Minute, Run: func(context.Context) error { runs[node]++; return nil }}
+	}
+	a := scheduler.New(store, "node-a", nil, clk.now)
+	b := scheduler.New(store, "node-b", nil, clk.now)
+	ctx := context.Background()
+
+	for i := 0; i < 3; i++ {
+		ranA, ranB := a.RunOnce(ctx, job("a")), b.RunOnce(ctx, job("b"))
+		if !ranA || ranB {
+			t.Fatalf("tick %d: a ran %v, b ran %v; want only a (it holds the lease)", i, ranA, ranB)
+		}
+		clk.add(time.Minute)
+	}
+	// a dies: b takes over once a's lease (two intervals) has expired.
+	// a's last run was at 10:02, so its lease lasts until 10:04; it is 10:03.
+	clk.add(30 * time.Second)
+	if b.RunOnce(ctx, job("b")) {
+		t.Fatalf("b ran while a's lease was still valid")
+	}
+	clk.add(31 * time.Second)
+	if !b.RunOnce(ctx, job("b")) {
+		t.Fatalf("b did not take over after a's lease expired")
+	}
+	if a.RunOnce(ctx, job("a")) {
+		t.Fatalf("a ran again after b took the lease")
+	}
+	if runs["a"] != 3 || runs["b"] != 1 {
+		t.Errorf("runs: got %v, want a:3 b:1", runs)
+	}
+}
+
+func TestRetentionJobPurges(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	long := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, long), URL: "https://example.com/", Secret: hookd.NewSecret(), CreatedAt: long, UpdatedAt: long}
+	if err := store.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	var evs []hookd.NewEvent
+	for i := 0; i < 25; i++ {
+		evs = append(evs, hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, long), Type: "a", Payload: []byte(`{}`), CreatedAt: long}})
+	}
+	if _, err := store.IngestEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := store.ClaimDue(ctx, hookd.ClaimRequest{Owner: "n", Now: long, Lease: time.Minute, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var comps []hookd.Completion
+	for _, c := range claims {
+		comps = append(comps, hookd.Completion{Owner: "n", Outcome: hookd.OutcomeSucceeded,
+			Attempt: hookd.Attempt{DeliveryID: c.Delivery.ID, Number: 1, StartedAt: long, StatusCode: 200}})
+	}
+	if err := store.CompleteAttempts(ctx, comps, hookd.CircuitPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return long.Add(31 * 24 * time.Hour) }
+	job := scheduler.Retention(store, 30*24*time.Hour, time.Minute, 10, now, nil)
+	if !scheduler.New(store, "n", nil, now).RunOnce(ctx, job) {
+		t.Fatal("retention did not run")
+	}
+	if ds, _, err := store.ListDeliveries(ctx, hookd.DeliveryFilter{}); err != nil || len(ds) != 0 {
+		t.Errorf("deliveries after retention: got %d (%v), want 0", len(ds), err)
+	}
+	if es, _, err := store.ListEvents(ctx, hookd.EventFilter{}); err != nil || len(es) != 0 {
+		t.Errorf("events after retention: got %d (%v), want 0", len(es), err)
+	}
+}
