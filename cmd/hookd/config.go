@@ -38,6 +38,7 @@ type config struct {
 	CircuitCooldown          time.Duration `default:"1m" help:"First cool-down of an open circuit; doubles up to 1h."`
 	MaxEndpointsPerTenant    int           `default:"1000" help:"Most endpoints one tenant may have."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
+	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat                string        `default:"text" enum:"text,json" help:"Log format: text or json."`
 }

@@ -140,6 +140,13 @@ func (s *server) Run(ctx context.Context) error {
 	if err := s.scheduler.Start(ctx); err != nil {
 		return err
 	}
+	if s.cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(s.cfg.PprofAddr, s.log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("hookd serving", "addr", s.Addr(), "db", redactDB(s.cfg.DB), "version", version)
