@@ -8,6 +8,18 @@ import (
 	"github.com/hookd/hookd"
 )
 
+// Statements of CompleteAttempts, prepared once on the writer (see stmtCache).
+const (
+	qLookupDelivery = `SELECT endpoint_id, lease_owner FROM deliveries WHERE id = ?`
+	qAddAttempt     = `INSERT INTO attempts
+		(delivery_id, number, started_at, status_code, latency_us, response_body, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, number) DO NOTHING`
+	qFinishDelivery = `UPDATE deliveries SET status = ?1, attempts = ?2,
+		last_status_code = ?3, last_error = ?4, lease_owner = '', lease_expires_at = 0,
+		next_attempt_at = CASE WHEN ?1 = 'pending' THEN ?5 ELSE next_attempt_at END, updated_at = ?6
+		WHERE id = ?7`
+)
+
 // CompleteAttempts records finished attempts in one transaction; see
 // hookd.Store. The attempt row is inserted unless the delivery is gone or
 // its number is already taken; the delivery changes only while it is still
@@ -20,22 +32,17 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		lookup, err := tx.PrepareContext(ctx, `SELECT endpoint_id, lease_owner FROM deliveries WHERE id = ?`)
+		lookup, err := s.txStmt(ctx, tx, qLookupDelivery)
 		if err != nil {
 			return err
 		}
 		defer lookup.Close()
-		addAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts
-			(delivery_id, number, started_at, status_code, latency_us, response_body, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, number) DO NOTHING`)
+		addAttempt, err := s.txStmt(ctx, tx, qAddAttempt)
 		if err != nil {
 			return err
 		}
 		defer addAttempt.Close()
-		finish, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?1, attempts = ?2,
-			last_status_code = ?3, last_error = ?4, lease_owner = '', lease_expires_at = 0,
-			next_attempt_at = CASE WHEN ?1 = 'pending' THEN ?5 ELSE next_attempt_at END, updated_at = ?6
-			WHERE id = ?7`)
+		finish, err := s.txStmt(ctx, tx, qFinishDelivery)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func scanEvent(sc scanner) (*hookd.Event, error) {
 func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
 	results := make([]hookd.IngestResult, len(events))
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		in, err := prepareIngest(ctx, tx)
+		in, err := s.prepareIngest(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -71,6 +71,17 @@ func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]ho
 	return results, nil
 }
 
+// Statements of IngestEvents, prepared once on the writer (see stmtCache).
+const (
+	qFindKey = `SELECT ` + eventColumns + ` FROM events
+		WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
+	qAddEvent = `INSERT INTO events (` + eventColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	qAddDelivery = `INSERT INTO deliveries
+		(id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'pending', ?, ?, ?)`
+)
+
 // ingest holds the prepared statements and endpoint cache of one IngestEvents.
 type ingest struct {
 	tx          *sql.Tx
@@ -80,21 +91,17 @@ type ingest struct {
 	byTenant    map[string][]*hookd.Endpoint
 }
 
-func prepareIngest(ctx context.Context, tx *sql.Tx) (*ingest, error) {
+func (s *Store) prepareIngest(ctx context.Context, tx *sql.Tx) (*ingest, error) {
 	in := &ingest{tx: tx, byTenant: map[string][]*hookd.Endpoint{}}
 	var err error
-	if in.findKey, err = tx.PrepareContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`); err != nil {
+	if in.findKey, err = s.txStmt(ctx, tx, qFindKey); err != nil {
 		return nil, err
 	}
-	if in.addEvent, err = tx.PrepareContext(ctx, `INSERT INTO events (`+eventColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
+	if in.addEvent, err = s.txStmt(ctx, tx, qAddEvent); err != nil {
 		in.close()
 		return nil, err
 	}
-	if in.addDelivery, err = tx.PrepareContext(ctx, `INSERT INTO deliveries
-		(id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, 'pending', ?, ?, ?)`); err != nil {
+	if in.addDelivery, err = s.txStmt(ctx, tx, qAddDelivery); err != nil {
 		in.close()
 		return nil, err
 	}

@@ -20,6 +20,7 @@ type Store struct {
 	writer *sql.DB // one connection: every write, in order
 	reader *sql.DB // query_only pool for reads
 	lock   *fileLock
+	stmts  map[string]*sql.Stmt // writerQueries, prepared at Open
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,6 +103,9 @@ func (s *Store) open(ctx context.Context, o options) error {
 	if err := s.reader.PingContext(ctx); err != nil {
 		return fmt.Errorf("open readers: %w", mapErr(err))
 	}
+	if err := s.prepareWriter(ctx); err != nil {
+		return err
+	}
 	return s.releaseStaleLeases(ctx)
 }
 
@@ -154,6 +158,7 @@ func (s *Store) Close() error {
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
 		}
+		s.closeStmts()
 		if s.writer != nil {
 			errs = append(errs, s.writer.Close())
 		}
