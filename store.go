@@ -66,6 +66,17 @@ type Store interface {
 	// rescued), endpoint not disabled, endpoint circuit closed or its
 	// OpenUntil <= Now, endpoint not in r.ExcludeEndpoints. Two concurrent
 	// claims never return the same delivery.
+	//
+	// Rate limit: an endpoint with RateLimitPerSecond = r > 0 has a token
+	// bucket stored with it (shared by every node) that holds at most
+	// max(1, r) tokens, starts full and refills at r tokens per second of
+	// claim time (Now). A claim returns at most floor(available tokens) of
+	// that endpoint's deliveries and deducts one token per delivery it
+	// returns, atomically with the leases, so concurrent claims never spend
+	// the same tokens. A claim whose Now is earlier than the bucket's last
+	// spend refills nothing. ReleaseClaims does not give tokens back. An
+	// endpoint without tokens contributes nothing; it never keeps the claim
+	// from returning other endpoints' work.
 	ClaimDue(ctx context.Context, r ClaimRequest) ([]Claim, error)
 	// ReleaseClaims clears the lease of deliveries still leased to owner,
 	// without spending an attempt, so that they are claimed again at their
@@ -118,7 +129,9 @@ type Store interface {
 	Close() error
 }
 
-// ClaimRequest asks ClaimDue for work.
+// ClaimRequest asks ClaimDue for work. Per-endpoint rate limits
+// (Endpoint.RateLimitPerSecond) always apply, from the store's token
+// buckets, whatever the request says; see ClaimDue.
 type ClaimRequest struct {
 	Owner            string
 	Now              time.Time

@@ -165,7 +165,7 @@ func (d *Dispatcher) state(ep *hookd.Endpoint) *endpointState {
 
 // finishLocked forgets an attempt of endpoint id that is over (recorded or
 // released). Call with d.mu held.
-func (d *Dispatcher) finishLocked(id string, probe bool, now time.Time) {
+func (d *Dispatcher) finishLocked(id string, probe bool) {
 	st := d.endpoints[id]
 	if st == nil {
 		return
@@ -174,7 +174,7 @@ func (d *Dispatcher) finishLocked(id string, probe bool, now time.Time) {
 	if probe {
 		st.probing = false
 	}
-	if st.idle(now) {
+	if st.idle() {
 		delete(d.endpoints, id)
 	}
 }

@@ -1,21 +1,27 @@
 package dispatch
 
 import (
-	"math"
 	"time"
 
 	"github.com/hookd/hookd"
-	"golang.org/x/time/rate"
 )
 
+// minRateWait is the shortest pause the claim loop takes to come back for a
+// rate-limited endpoint's next token.
+const minRateWait = 20 * time.Millisecond
+
 // endpointState is what this process knows about one endpoint's load:
-// attempts in flight, its rate limiter and whether a circuit probe is out.
-// It is guarded by Dispatcher.mu.
+// attempts in flight and whether a circuit probe is out. It is guarded by
+// Dispatcher.mu.
+//
+// The rate limit is not kept here: ClaimDue spends a token bucket stored on
+// the endpoint's row, so the limit holds across every node, and a claim
+// never returns more of an endpoint's deliveries than it has tokens for. A
+// local limiter on top would only release claims whose tokens are already
+// spent, lowering the rate below the limit.
 type endpointState struct {
 	inFlight    int
 	maxInFlight int // effective cap: the endpoint's own or the default
-	rateLimit   float64
-	limiter     *rate.Limiter // nil when unlimited
 	probing     bool
 }
 
@@ -25,42 +31,33 @@ func (s *endpointState) update(ep *hookd.Endpoint, defaultMax int) {
 	if s.maxInFlight <= 0 {
 		s.maxInFlight = defaultMax
 	}
-	if ep.RateLimitPerSecond == s.rateLimit {
-		return
-	}
-	s.rateLimit = ep.RateLimitPerSecond
-	if s.rateLimit <= 0 {
-		s.limiter = nil
-		return
-	}
-	burst := max(1, int(math.Floor(s.rateLimit)))
-	if s.limiter == nil {
-		s.limiter = rate.NewLimiter(rate.Limit(s.rateLimit), burst)
-		return
-	}
-	s.limiter.SetLimit(rate.Limit(s.rateLimit))
-	s.limiter.SetBurst(burst)
 }
 
-// full reports whether the endpoint takes no more attempts right now; wait
-// is when a rate-limited endpoint gets its next token (0 when not limited).
-func (s *endpointState) full(now time.Time) (full bool, wait time.Duration) {
-	if s.probing || s.inFlight >= s.maxInFlight {
-		return true, 0
-	}
-	if s.limiter != nil {
-		if tokens := s.limiter.TokensAt(now); tokens < 1 {
-			secs := (1 - tokens) / s.rateLimit
-			return true, max(time.Millisecond, time.Duration(secs*float64(time.Second)))
-		}
-	}
-	return false, 0
+// full reports whether the endpoint takes no more attempts right now.
+func (s *endpointState) full() bool {
+	return s.probing || s.inFlight >= s.maxInFlight
 }
 
 // idle reports whether the state holds nothing worth keeping.
-func (s *endpointState) idle(now time.Time) bool {
-	if s.inFlight > 0 || s.probing {
-		return false
+func (s *endpointState) idle() bool {
+	return s.inFlight == 0 && !s.probing
+}
+
+// nextTokenWait is how long the claim loop may sleep before a rate-limited
+// endpoint whose claims it just received has its next token: one token's
+// refill time (1/rate), at least minRateWait. It is 0 for claims of no
+// rate-limited endpoint.
+func nextTokenWait(claims []hookd.Claim) time.Duration {
+	var wait time.Duration
+	for _, c := range claims {
+		rate := c.Endpoint.RateLimitPerSecond
+		if rate <= 0 {
+			continue
+		}
+		w := max(minRateWait, time.Duration(float64(time.Second)/rate))
+		if wait == 0 || w < wait {
+			wait = w
+		}
 	}
-	return s.limiter == nil || s.limiter.TokensAt(now) >= float64(s.limiter.Burst())
+	return wait
 }

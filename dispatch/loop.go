@@ -59,15 +59,12 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	free := d.free
 	var exclude []string
 	for id, st := range d.endpoints {
-		if st.idle(now) { // e.g. a rate limiter refilled: forget it
+		if st.idle() {
 			delete(d.endpoints, id)
 			continue
 		}
-		if full, w := st.full(now); full {
+		if st.full() {
 			exclude = append(exclude, id)
-			if w > 0 {
-				wait = min(wait, w)
-			}
 		}
 	}
 	d.mu.Unlock()
@@ -90,20 +87,26 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	if err != nil {
 		return false, wait, fmt.Errorf("claim: %w", err)
 	}
-	if release := d.admit(claims, now); len(release) > 0 {
+	if release := d.admit(claims); len(release) > 0 {
 		if err := d.store.ReleaseClaims(cctx, d.cfg.Owner, release); err != nil {
 			// The leases expire on their own; the work is only delayed.
 			d.log.Error("release claims failed", "count", len(release), "err", err)
 		}
+	}
+	// A rate-limited endpoint got what its bucket held: come back for its
+	// next token rather than at the next poll, so the rate is reached.
+	if w := nextTokenWait(claims); w > 0 {
+		wait = min(wait, w)
 	}
 	return len(claims) >= free, wait, nil
 }
 
 // admit starts an attempt for every claim its endpoint has room for and
 // returns the ids of the others, to be released: the endpoint is at its
-// in-flight cap, out of rate-limit tokens, or its circuit is not closed and
-// a probe is already out (one probe per endpoint at a time).
-func (d *Dispatcher) admit(claims []hookd.Claim, now time.Time) (release []string) {
+// in-flight cap, or its circuit is not closed and a probe is already out
+// (one probe per endpoint at a time). The rate limit was applied by the
+// store's claim.
+func (d *Dispatcher) admit(claims []hookd.Claim) (release []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claims {
@@ -113,11 +116,7 @@ func (d *Dispatcher) admit(claims []hookd.Claim, now time.Time) (release []strin
 		}
 		st := d.state(c.Endpoint)
 		probe := c.Endpoint.Circuit.State != "" && c.Endpoint.Circuit.State != hookd.CircuitClosed
-		if full, _ := st.full(now); full || (probe && st.inFlight > 0) {
-			release = append(release, c.Delivery.ID)
-			continue
-		}
-		if st.limiter != nil && !st.limiter.AllowN(now, 1) {
+		if st.full() || (probe && st.inFlight > 0) {
 			release = append(release, c.Delivery.ID)
 			continue
 		}
@@ -142,7 +141,7 @@ func (d *Dispatcher) run(c hookd.Claim, probe bool) {
 	d.free++
 	if aborted {
 		d.toRelease = append(d.toRelease, c.Delivery.ID)
-		d.finishLocked(c.Endpoint.ID, probe, d.cfg.Now())
+		d.finishLocked(c.Endpoint.ID, probe)
 	}
 	d.mu.Unlock()
 	d.Wake()

@@ -23,6 +23,9 @@ type memStore struct {
 	events     map[string]*hookd.Event
 	deliveries map[string]*hookd.Delivery
 	attempts   map[string][]*hookd.Attempt
+	// buckets are the rate-limit token buckets of the endpoints that
+	// spent tokens: the content at the time, as the real stores keep them.
+	buckets map[string]memBucket
 	// failCompletes makes the next n CompleteAttempts calls fail.
 	failCompletes int
 	completeCalls int
@@ -35,6 +38,7 @@ func newMemStore() *memStore {
 		events:     map[string]*hookd.Event{},
 		deliveries: map[string]*hookd.Delivery{},
 		attempts:   map[string][]*hookd.Attempt{},
+		buckets:    map[string]memBucket{},
 	}
 }
 
@@ -167,12 +171,27 @@ func (s *memStore) ClaimDue(_ context.Context, r hookd.ClaimRequest) ([]hookd.Cl
 		}
 		return due[i].ID < due[j].ID
 	})
+	tokens := map[string]float64{}
+	for id, ep := range s.endpoints {
+		if ep.RateLimitPerSecond > 0 {
+			tokens[id] = s.buckets[id].available(ep.RateLimitPerSecond, r.Now)
+		}
+	}
 	var out []hookd.Claim
 	for _, d := range due {
 		if len(out) >= r.Limit {
 			break
 		}
 		ep := s.endpoints[d.EndpointID]
+		if ep.RateLimitPerSecond > 0 {
+			if tokens[ep.ID] < 1-1e-9 {
+				continue
+			}
+			tokens[ep.ID]--
+			b := s.buckets[ep.ID]
+			b.tokens, b.at = max(0, tokens[ep.ID]), maxTime(b.at, r.Now)
+			s.buckets[ep.ID] = b
+		}
 		if r.DefaultMaxInFlight > 0 {
 			limit := ep.MaxInFlight
 			if limit <= 0 {
@@ -188,6 +207,29 @@ func (s *memStore) ClaimDue(_ context.Context, r hookd.ClaimRequest) ([]hookd.Cl
 		out = append(out, hookd.Claim{Delivery: &dc, Event: &ev, Endpoint: cloneEndpoint(ep)})
 	}
 	return out, nil
+}
+
+// memBucket is a token bucket: tokens at time at (zero: never spent, full).
+type memBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// available is the bucket's content at now for rate tokens per second
+// (burst max(1, rate)), as ClaimDue's contract defines it.
+func (b memBucket) available(rate float64, now time.Time) float64 {
+	burst := max(1, rate)
+	if b.at.IsZero() {
+		return burst
+	}
+	return min(burst, b.tokens+rate*max(0, now.Sub(b.at).Seconds()))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (s *memStore) ReleaseClaims(_ context.Context, owner string, ids []string) error {

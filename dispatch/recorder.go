@@ -125,7 +125,7 @@ func (d *Dispatcher) recorded(batch []pending, ok bool) {
 	now := d.cfg.Now()
 	d.mu.Lock()
 	for _, p := range batch {
-		d.finishLocked(p.claim.Endpoint.ID, p.probe, now)
+		d.finishLocked(p.claim.Endpoint.ID, p.probe)
 	}
 	d.mu.Unlock()
 	d.Wake()

@@ -29,13 +29,14 @@ const due = `d.status = 'pending' AND d.next_attempt_at <= $1
 // r.Now+r.Lease, oldest NextAttemptAt first, with their events and
 // endpoints (see hookd.Store).
 //
-// Without a cap it is one statement: the oldest due rows from the partial
-// index deliveries_due, locked FOR UPDATE SKIP LOCKED so that concurrent
-// claims take different rows. With r.DefaultMaxInFlight > 0 it:
+// Without a cap, the deliveries of endpoints without a rate limit are
+// leased in one statement: the oldest due rows from the partial index
+// deliveries_due, locked FOR UPDATE SKIP LOCKED so that concurrent claims
+// take different rows. With r.DefaultMaxInFlight > 0 it:
 //  1. picks candidates per eligible endpoint — each endpoint's oldest due
-//     rows, at most its free room (cap minus unexpired leases) — merged
-//     oldest first, so a saturated endpoint contributes nothing and never
-//     starves the others;
+//     rows, at most its free room (cap minus unexpired leases) and, when it
+//     is rate-limited, its whole tokens — merged oldest first, so a
+//     saturated endpoint contributes nothing and never starves the others;
 //  2. takes a transaction advisory lock per candidate endpoint with
 //     pg_try_advisory_xact_lock, skipping endpoints that another node is
 //     claiming right now;
@@ -45,6 +46,13 @@ const due = `d.status = 'pending' AND d.next_attempt_at <= $1
 //
 // That keeps the cap exact across nodes while claims of different
 // endpoints still run in parallel.
+//
+// Rate-limited endpoints (both paths) spend the token bucket on their row:
+// the row is locked FOR NO KEY UPDATE SKIP LOCKED (an endpoint whose row
+// another transaction holds is skipped this time), the bucket is read fresh
+// under that lock, the candidates are trimmed to its whole tokens, and the
+// tokens of the deliveries actually leased are deducted in the same
+// transaction. Two nodes therefore never spend the same tokens.
 func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
 	if r.Limit <= 0 {
 		return nil, nil
@@ -54,39 +62,25 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	exclude := nonNil(r.ExcludeEndpoints)
 	var claims []hookd.Claim
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var ids []string
-		if r.DefaultMaxInFlight > 0 {
-			var err error
-			ids, err = pickCapped(ctx, tx, now, exclude, r.Limit, r.DefaultMaxInFlight)
-			if err != nil {
-				return err
-			}
-		}
-		var rows pgx.Rows
+		var ds []*hookd.Delivery
+		var cands []candidate
 		var err error
 		if r.DefaultMaxInFlight > 0 {
-			if len(ids) == 0 {
-				return nil
-			}
-			rows, err = tx.Query(ctx, `UPDATE deliveries SET lease_owner = $2, lease_expires_at = $3
-				WHERE id IN (SELECT d.id FROM deliveries d WHERE d.id = ANY($4) AND `+due+`
-					FOR UPDATE SKIP LOCKED)
-				RETURNING `+deliveryColumns, now, r.Owner, until, ids)
+			cands, err = pickCapped(ctx, tx, now, exclude, r.Limit, r.DefaultMaxInFlight)
 		} else {
-			rows, err = tx.Query(ctx, `UPDATE deliveries SET lease_owner = $3, lease_expires_at = $4
-				WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-					WHERE `+due+` AND `+eligible+`
-					ORDER BY d.next_attempt_at, d.id LIMIT $5
-					FOR UPDATE OF d SKIP LOCKED)
-				RETURNING `+deliveryColumns, now, exclude, r.Owner, until, r.Limit)
+			ds, err = leaseUnlimited(ctx, tx, now, until, exclude, r.Owner, r.Limit)
+			if err == nil && len(ds) < r.Limit {
+				cands, err = pickRateLimited(ctx, tx, now, exclude, r.Limit-len(ds))
+			}
 		}
 		if err != nil {
-			return fmt.Errorf("lease: %w", err)
+			return err
 		}
-		ds, err := collectDeliveries(rows)
+		leased, err := leaseCandidates(ctx, tx, now, until, r.Owner, cands)
 		if err != nil {
-			return fmt.Errorf("lease: %w", err)
+			return err
 		}
+		ds = append(ds, leased...)
 		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
 			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 		})
@@ -99,28 +93,142 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	return claims, nil
 }
 
-// candidate is a due delivery picked for a capped claim.
-type candidate struct {
-	id, endpoint string
+// leaseUnlimited leases, in one statement, up to limit due deliveries of
+// endpoints without a rate limit (the uncapped claim).
+func leaseUnlimited(ctx context.Context, tx pgx.Tx, now, until time.Time, exclude []string, owner string, limit int) ([]*hookd.Delivery, error) {
+	rows, err := tx.Query(ctx, `UPDATE deliveries SET lease_owner = $3, lease_expires_at = $4
+		WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+			WHERE `+due+` AND `+eligible+` AND e.rate_limit_per_second <= 0
+			ORDER BY d.next_attempt_at, d.id LIMIT $5
+			FOR UPDATE OF d SKIP LOCKED)
+		RETURNING `+deliveryColumns, now, exclude, owner, until, limit)
+	if err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	ds, err := collectDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	return ds, nil
 }
 
-// pickCapped runs steps 1–3 of a capped claim and returns the delivery ids
+// leaseCandidates trims the candidates of rate-limited endpoints to their
+// buckets (locked), leases what is left FOR UPDATE SKIP LOCKED and deducts
+// the tokens of the rows it leased.
+func leaseCandidates(ctx context.Context, tx pgx.Tx, now, until time.Time, owner string, cands []candidate) ([]*hookd.Delivery, error) {
+	var limited []string
+	for _, c := range cands {
+		if c.rate > 0 {
+			limited = append(limited, c.endpoint)
+		}
+	}
+	var buckets map[string]bucket
+	if len(limited) > 0 {
+		slices.Sort(limited)
+		var err error
+		if buckets, err = lockBuckets(ctx, tx, slices.Compact(limited)); err != nil {
+			return nil, err
+		}
+	}
+	tokens := make(map[string]int, len(buckets))
+	for id, b := range buckets {
+		tokens[id] = whole(b.available(now))
+	}
+	ids := make([]string, 0, len(cands))
+	for _, c := range cands {
+		if c.rate > 0 {
+			if tokens[c.endpoint] <= 0 {
+				continue
+			}
+			tokens[c.endpoint]--
+		}
+		ids = append(ids, c.id)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `UPDATE deliveries SET lease_owner = $2, lease_expires_at = $3
+		WHERE id IN (SELECT d.id FROM deliveries d WHERE d.id = ANY($4) AND `+due+`
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+deliveryColumns, now, owner, until, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	ds, err := collectDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	if len(buckets) > 0 {
+		spent := map[string]int{}
+		for _, d := range ds {
+			if _, ok := buckets[d.EndpointID]; ok {
+				spent[d.EndpointID]++
+			}
+		}
+		if err := spendBuckets(ctx, tx, now, buckets, spent); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// candidate is a due delivery picked for a claim; rate is its endpoint's
+// rate limit (0: none).
+type candidate struct {
+	id, endpoint string
+	rate         float64
+}
+
+// pickRateLimited picks, for an uncapped claim, up to limit due deliveries
+// of rate-limited endpoints: each endpoint's oldest, at most its whole
+// tokens (read without a lock: leaseCandidates checks them again), merged
+// oldest first.
+func pickRateLimited(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string, limit int) ([]candidate, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, e.id, e.rate_limit_per_second
+		FROM endpoints e
+		CROSS JOIN LATERAL (
+			SELECT d.id, d.next_attempt_at FROM deliveries d
+			WHERE d.endpoint_id = e.id AND `+due+`
+			ORDER BY d.next_attempt_at, d.id
+			LIMIT least($3, `+wholeTokens+`)
+		) c
+		WHERE e.rate_limit_per_second > 0 AND `+eligible+`
+		ORDER BY c.next_attempt_at, c.id
+		LIMIT $3`, now, exclude, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pick rate-limited: %w", err)
+	}
+	var cands []candidate
+	var c candidate
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.endpoint, &c.rate}, func() error {
+		cands = append(cands, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pick rate-limited: %w", err)
+	}
+	return cands, nil
+}
+
+// pickCapped runs steps 1–3 of a capped claim and returns the candidates
 // to lease.
-func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string, limit, defaultCap int) ([]string, error) {
+func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string, limit, defaultCap int) ([]candidate, error) {
 	// The planner cannot know the per-endpoint LIMITs are small, costs the
 	// query above jit_above_cost, and JIT compilation then costs ~10x the
 	// query itself (measured: 37 ms instead of 4 ms with 1M pending rows).
 	if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 		return nil, fmt.Errorf("pick: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT c.id, e.id, r.cap
+	rows, err := tx.Query(ctx, `SELECT c.id, e.id, e.rate_limit_per_second, r.cap
 		FROM endpoints e
 		CROSS JOIN LATERAL (SELECT CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE $4 END AS cap) r
 		CROSS JOIN LATERAL (
 			SELECT d.id, d.next_attempt_at FROM deliveries d
 			WHERE d.endpoint_id = e.id AND `+due+`
 			ORDER BY d.next_attempt_at, d.id
-			LIMIT greatest(0, least($3, r.cap - (
+			LIMIT greatest(0, least($3,
+				CASE WHEN e.rate_limit_per_second > 0 THEN `+wholeTokens+` ELSE $3::bigint END,
+				r.cap - (
 				SELECT count(*) FROM deliveries f
 				WHERE f.endpoint_id = e.id AND f.status = 'pending' AND f.lease_expires_at > $1)))
 		) c
@@ -134,7 +242,7 @@ func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string,
 	caps := map[string]int{}
 	var c candidate
 	var epCap int
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.endpoint, &epCap}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.endpoint, &c.rate, &epCap}, func() error {
 		cands = append(cands, c)
 		caps[c.endpoint] = epCap
 		return nil
@@ -185,14 +293,14 @@ func pickCapped(ctx context.Context, tx pgx.Tx, now time.Time, exclude []string,
 	if err != nil {
 		return nil, fmt.Errorf("count in flight: %w", err)
 	}
-	ids := make([]string, 0, len(cands))
+	out := make([]candidate, 0, len(cands))
 	for _, c := range cands {
 		if room[c.endpoint] > 0 {
 			room[c.endpoint]--
-			ids = append(ids, c.id)
+			out = append(out, c)
 		}
 	}
-	return ids, nil
+	return out, nil
 }
 
 // withParents loads the events and endpoints of ds (one query each) and

@@ -28,11 +28,17 @@ const dueDelivery = `d.status = 'pending' AND d.next_attempt_at <= ?1
 // free room (cap minus unexpired leases) of its own oldest due deliveries,
 // found by one index seek per endpoint; a saturated endpoint's backlog is
 // never scanned, so it cannot starve the others.
+//
+// A rate-limited endpoint offers at most the whole tokens of the bucket on
+// its row, and the tokens of what is leased are deducted in the same
+// transaction. Without a cap, endpoints without a rate limit are claimed
+// by one index walk first, and rate-limited ones fill the rest of the limit.
 func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
 	if r.Limit <= 0 {
 		return nil, nil
 	}
 	now := micros(r.Now)
+	nowT := fromMicros(now)
 	exp := micros(r.Now.Add(r.Lease))
 	excl, err := jsonText(append([]string{}, r.ExcludeEndpoints...))
 	if err != nil {
@@ -40,39 +46,68 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	}
 	var claims []hookd.Claim
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		buckets, err := readBuckets(ctx, tx, now, excl)
+		if err != nil {
+			return err
+		}
+		tokens := make(map[string]int, len(buckets))
+		for id, b := range buckets {
+			tokens[id] = whole(b.available(nowT))
+		}
+		var ds []*hookd.Delivery
 		var ids []string
 		if r.DefaultMaxInFlight > 0 {
-			if ids, err = cappedDue(ctx, tx, r, now, excl); err != nil {
-				return err
-			}
-			if len(ids) == 0 {
-				return nil
-			}
-		}
-		var rows *sql.Rows
-		if r.DefaultMaxInFlight > 0 {
-			idsJSON, err := jsonText(ids)
-			if err != nil {
-				return err
-			}
-			rows, err = tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
-				WHERE id IN (SELECT value FROM json_each(?)) RETURNING `+deliveryColumns, r.Owner, exp, idsJSON)
-			if err != nil {
+			if ids, err = cappedDue(ctx, tx, r, now, excl, tokens); err != nil {
 				return err
 			}
 		} else {
-			rows, err = tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
+			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
 				WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_due
 					JOIN endpoints e ON e.id = d.endpoint_id
-					WHERE `+dueDelivery+` AND `+dueEndpoint+`
+					WHERE `+dueDelivery+` AND `+dueEndpoint+` AND e.rate_limit_per_second <= 0
 					ORDER BY d.next_attempt_at, d.id LIMIT ?2)
 				RETURNING `+deliveryColumns, now, r.Limit, excl, r.Owner, exp)
 			if err != nil {
 				return err
 			}
+			if ds, err = scanDeliveries(rows); err != nil {
+				return err
+			}
+			if len(ds) < r.Limit && len(tokens) > 0 {
+				var rooms []room
+				for id, n := range tokens {
+					if n > 0 {
+						rooms = append(rooms, room{endpoint: id, free: n})
+					}
+				}
+				if ids, err = dueOf(ctx, tx, now, rooms, r.Limit-len(ds)); err != nil {
+					return err
+				}
+			}
 		}
-		ds, err := scanDeliveries(rows)
-		if err != nil {
+		if len(ids) > 0 {
+			idsJSON, err := jsonText(ids)
+			if err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
+				WHERE id IN (SELECT value FROM json_each(?)) RETURNING `+deliveryColumns, r.Owner, exp, idsJSON)
+			if err != nil {
+				return err
+			}
+			leased, err := scanDeliveries(rows)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, leased...)
+		}
+		spent := map[string]int{}
+		for _, d := range ds {
+			if _, ok := buckets[d.EndpointID]; ok {
+				spent[d.EndpointID]++
+			}
+		}
+		if err := spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
 			return err
 		}
 		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
@@ -87,12 +122,15 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	return claims, nil
 }
 
-// cappedDue picks the ids to claim under the per-endpoint in-flight cap.
-func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64, excl string) ([]string, error) {
-	type room struct {
-		endpoint string
-		free     int
-	}
+// room is how many deliveries one endpoint may still take in a claim.
+type room struct {
+	endpoint string
+	free     int
+}
+
+// cappedDue picks the ids to claim under the per-endpoint in-flight cap
+// and, for rate-limited endpoints, their whole tokens.
+func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64, excl string, tokens map[string]int) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT e.id,
 			(CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) -
 			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
@@ -108,11 +146,25 @@ func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64,
 			rows.Close()
 			return nil, err
 		}
-		rooms = append(rooms, rm)
+		if n, limited := tokens[rm.endpoint]; limited {
+			rm.free = min(rm.free, n)
+		}
+		if rm.free > 0 {
+			rooms = append(rooms, rm)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	return dueOf(ctx, tx, now, rooms, r.Limit)
+}
+
+// dueOf returns the ids of up to limit due deliveries, at most rm.free of
+// each room's endpoint (its oldest, by one index seek), oldest first.
+func dueOf(ctx context.Context, tx *sql.Tx, now int64, rooms []room, limit int) ([]string, error) {
+	if len(rooms) == 0 {
+		return nil, nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `SELECT d.id, d.next_attempt_at
 		FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = ?2 AND `+dueDelivery+`
@@ -127,7 +179,7 @@ func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64,
 	}
 	var cands []cand
 	for _, rm := range rooms {
-		rows, err := stmt.QueryContext(ctx, now, rm.endpoint, min(rm.free, r.Limit))
+		rows, err := stmt.QueryContext(ctx, now, rm.endpoint, min(rm.free, limit))
 		if err != nil {
 			return nil, fmt.Errorf("due of endpoint: %w", err)
 		}
@@ -145,8 +197,8 @@ func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64,
 		}
 	}
 	slices.SortFunc(cands, func(a, b cand) int { return cmp.Or(cmp.Compare(a.next, b.next), cmp.Compare(a.id, b.id)) })
-	ids := make([]string, 0, min(len(cands), r.Limit))
-	for _, c := range cands[:min(len(cands), r.Limit)] {
+	ids := make([]string, 0, min(len(cands), limit))
+	for _, c := range cands[:min(len(cands), limit)] {
 		ids = append(ids, c.id)
 	}
 	return ids, nil

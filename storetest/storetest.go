@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimSkipsEndpoints", testClaimSkipsEndpoints},
 		{"ClaimMaxInFlight", testClaimMaxInFlight},
+		{"ClaimRateLimit", testClaimRateLimit},
+		{"ClaimRateLimitConcurrent", testClaimRateLimitConcurrent},
 		{"ReleaseClaims", testReleaseClaims},
 		{"CompleteOutcomes", testCompleteOutcomes},
 		{"CompleteLostLease", testCompleteLostLease},
