@@ -31,7 +31,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	if len(cs) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
 		lookup, err := s.txStmt(ctx, tx, qLookupDelivery)
 		if err != nil {
 			return err

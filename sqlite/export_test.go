@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -16,4 +17,27 @@ func Pragma(ctx context.Context, s *Store, reader bool, name string) (string, er
 		return "", err
 	}
 	return fmt.Sprint(v), nil
+}
+
+// SyncDuring reports PRAGMA synchronous inside a durable (lazy=false) or a
+// lazy write transaction, and on the writer after it.
+func SyncDuring(ctx context.Context, s *Store, lazy bool) (inside, after string, err error) {
+	read := func(tx *sql.Tx) error {
+		var v any
+		if err := tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+			return err
+		}
+		inside = fmt.Sprint(v)
+		return nil
+	}
+	if lazy {
+		err = s.writeLazy(ctx, read)
+	} else {
+		err = s.write(ctx, read)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	after, err = Pragma(ctx, s, false, "synchronous")
+	return inside, after, err
 }

@@ -12,7 +12,7 @@ import (
 // false while another owner holds an unexpired one.
 func (s *Store) AcquireJobLease(ctx context.Context, job, owner string, now time.Time, ttl time.Duration) (bool, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO job_leases (job, owner, expires_at) VALUES (?1, ?2, ?3)
 			ON CONFLICT (job) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 			WHERE job_leases.owner = excluded.owner OR job_leases.expires_at <= ?4`,

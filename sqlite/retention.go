@@ -17,7 +17,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (deliver
 	if limit <= 0 {
 		return 0, 0, nil
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeLazy(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
 			SELECT id FROM deliveries WHERE status = 'succeeded' AND id < ?1 ORDER BY id LIMIT ?2)`,
 			hookd.IDBefore(hookd.PrefixDelivery, before), limit)

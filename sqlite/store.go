@@ -22,6 +22,11 @@ type Store struct {
 	lock   *fileLock
 	stmts  map[string]*sql.Stmt // writerQueries, prepared at Open
 
+	// writeMu serialises writes so that a lazy write's synchronous=NORMAL
+	// never applies to another write's commit.
+	writeMu     sync.Mutex
+	syncUnknown bool // a lazy write could not restore synchronous=FULL
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -170,8 +175,46 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// write runs fn in one IMMEDIATE transaction on the writer connection.
+// write runs fn in one IMMEDIATE transaction on the writer connection,
+// committed with synchronous=FULL: it returns after the WAL is fsynced.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.writeLocked(ctx, fn)
+}
+
+// writeLazy runs fn like write but commits with synchronous=NORMAL: the
+// commit survives a crash of the process (kill -9) but not of the machine
+// until the next durable commit or checkpoint fsyncs the WAL, which every
+// write's commit does, in order. It is for state whose loss on power failure
+// costs only a repeated attempt: claims (leases are freed at the next Open
+// anyway), completions (the delivery is retried: at least once still holds),
+// releases, job leases and retention. Ingest, endpoint and requeue writes
+// use write.
+func (s *Store) writeLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return mapErr(err)
+	}
+	err := s.writeLocked(ctx, fn)
+	// Back to FULL before anyone else writes. The mutex keeps other writes
+	// out until then; if even this fails the connection is broken and the
+	// next write must not trust the setting.
+	if _, rerr := s.writer.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+		s.syncUnknown = true
+		return errors.Join(err, mapErr(rerr))
+	}
+	return err
+}
+
+func (s *Store) writeLocked(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.syncUnknown {
+		if _, err := s.writer.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
+			return mapErr(err)
+		}
+		s.syncUnknown = false
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)

@@ -169,3 +169,22 @@ func TestOpenReleasesStaleLeases(t *testing.T) {
 		t.Fatalf("claim after reopen: got %d claims, %v; want the stale one back", len(claims), err)
 	}
 }
+
+// Ingest and other durable writes commit with synchronous=FULL; lazy writes
+// (claims, completions) with NORMAL, and the writer is FULL again after.
+func TestSynchronousPerWrite(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	for _, c := range []struct {
+		lazy bool
+		want string
+	}{{false, "2"}, {true, "1"}, {false, "2"}} {
+		inside, after, err := sqlite.SyncDuring(t.Context(), s, c.lazy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inside != c.want || after != "2" {
+			t.Errorf("lazy=%v: synchronous inside %s after %s, want %s and 2 (FULL)", c.lazy, inside, after, c.want)
+		}
+	}
+}
