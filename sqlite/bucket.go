@@ -34,12 +34,19 @@ func whole(x float64) int {
 	return int(math.Floor(x + 1e-9))
 }
 
+// Statements of the rate-limit buckets, prepared once on the writer.
+const (
+	qBuckets = `SELECT e.id, e.rate_limit_per_second, e.rate_tokens, e.rate_updated_at
+		FROM endpoints e WHERE e.rate_limit_per_second > 0 AND ` + dueEndpoint
+	qSpendBucket = `UPDATE endpoints SET rate_tokens = ?2,
+			rate_updated_at = max(rate_updated_at, ?3) WHERE id = ?1`
+)
+
 // readBuckets returns the buckets of the eligible rate-limited endpoints
 // (?1 now, ?3 the excluded ids). The claim runs in the writer's IMMEDIATE
 // transaction, so nobody else spends them before it commits.
-func readBuckets(ctx context.Context, tx *sql.Tx, now int64, excl string) (map[string]bucket, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.rate_limit_per_second, e.rate_tokens, e.rate_updated_at
-		FROM endpoints e WHERE e.rate_limit_per_second > 0 AND `+dueEndpoint, now, nil, excl)
+func (s *Store) readBuckets(ctx context.Context, tx *sql.Tx, now int64, excl string) (map[string]bucket, error) {
+	rows, err := s.query(ctx, tx, qBuckets, now, nil, excl)
 	if err != nil {
 		return nil, fmt.Errorf("read buckets: %w", err)
 	}
@@ -63,14 +70,13 @@ func readBuckets(ctx context.Context, tx *sql.Tx, now int64, excl string) (map[s
 
 // spendBuckets stores each bucket's content after spent[id] tokens were
 // taken at now; the time only moves forward.
-func spendBuckets(ctx context.Context, tx *sql.Tx, now time.Time, buckets map[string]bucket, spent map[string]int) error {
+func (s *Store) spendBuckets(ctx context.Context, tx *sql.Tx, now time.Time, buckets map[string]bucket, spent map[string]int) error {
 	for id, n := range spent {
 		b, ok := buckets[id]
 		if !ok || n == 0 {
 			continue
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET rate_tokens = ?2,
-			rate_updated_at = max(rate_updated_at, ?3) WHERE id = ?1`,
+		_, err := s.exec(ctx, tx, qSpendBucket,
 			id, max(0, b.available(now)-float64(n)), micros(now))
 		if err != nil {
 			return fmt.Errorf("spend bucket: %w", err)

@@ -19,6 +19,32 @@ const dueEndpoint = `e.disabled = 0 AND (e.circuit_state = 'closed' OR e.circuit
 const dueDelivery = `d.status = 'pending' AND d.next_attempt_at <= ?1
 	AND (d.lease_owner = '' OR d.lease_expires_at <= ?1)`
 
+// Statements of ClaimDue and ReleaseClaims, prepared once on the writer.
+const (
+	qClaimUncapped = `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
+				WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_due
+					JOIN endpoints e ON e.id = d.endpoint_id
+					WHERE ` + dueDelivery + ` AND ` + dueEndpoint + ` AND e.rate_limit_per_second <= 0
+					ORDER BY d.next_attempt_at, d.id LIMIT ?2)
+				RETURNING ` + deliveryColumns
+	qLeaseIDs = `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
+				WHERE id IN (SELECT value FROM json_each(?)) RETURNING ` + deliveryColumns
+	qRooms = `SELECT e.id,
+			(CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) -
+			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
+				AND d.lease_owner <> '' AND d.lease_expires_at > ?1) AS free
+		FROM endpoints e WHERE ` + dueEndpoint + ` AND free > 0`
+	qDueOf = `SELECT d.id, d.next_attempt_at
+		FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = ?2 AND ` + dueDelivery + `
+		ORDER BY d.next_attempt_at, d.id LIMIT ?3`
+	qLoadEvents = `SELECT ` + eventColumns + ` FROM events
+		WHERE id IN (SELECT value FROM json_each(?))`
+	qLoadEndpoints = `SELECT ` + endpointColumns + ` FROM endpoints
+		WHERE id IN (SELECT value FROM json_each(?))`
+	qRelease = `UPDATE deliveries SET lease_owner = '', lease_expires_at = 0
+			WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`
+)
+
 // ClaimDue leases up to r.Limit due deliveries to r.Owner and returns them,
 // oldest NextAttemptAt first, with their events and endpoints; see
 // hookd.Store. Everything runs in one IMMEDIATE transaction on the single
@@ -45,8 +71,8 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 		return nil, err
 	}
 	var claims []hookd.Claim
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		buckets, err := readBuckets(ctx, tx, now, excl)
+	err = s.writeLazy(ctx, func(tx *sql.Tx) error {
+		buckets, err := s.readBuckets(ctx, tx, now, excl)
 		if err != nil {
 			return err
 		}
@@ -57,16 +83,11 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 		var ds []*hookd.Delivery
 		var ids []string
 		if r.DefaultMaxInFlight > 0 {
-			if ids, err = cappedDue(ctx, tx, r, now, excl, tokens); err != nil {
+			if ids, err = s.cappedDue(ctx, tx, r, now, excl, tokens); err != nil {
 				return err
 			}
 		} else {
-			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
-				WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_due
-					JOIN endpoints e ON e.id = d.endpoint_id
-					WHERE `+dueDelivery+` AND `+dueEndpoint+` AND e.rate_limit_per_second <= 0
-					ORDER BY d.next_attempt_at, d.id LIMIT ?2)
-				RETURNING `+deliveryColumns, now, r.Limit, excl, r.Owner, exp)
+			rows, err := s.query(ctx, tx, qClaimUncapped, now, r.Limit, excl, r.Owner, exp)
 			if err != nil {
 				return err
 			}
@@ -80,7 +101,7 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 						rooms = append(rooms, room{endpoint: id, free: n})
 					}
 				}
-				if ids, err = dueOf(ctx, tx, now, rooms, r.Limit-len(ds)); err != nil {
+				if ids, err = s.dueOf(ctx, tx, now, rooms, r.Limit-len(ds)); err != nil {
 					return err
 				}
 			}
@@ -90,8 +111,7 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 			if err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
-				WHERE id IN (SELECT value FROM json_each(?)) RETURNING `+deliveryColumns, r.Owner, exp, idsJSON)
+			rows, err := s.query(ctx, tx, qLeaseIDs, r.Owner, exp, idsJSON)
 			if err != nil {
 				return err
 			}
@@ -107,13 +127,13 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 				spent[d.EndpointID]++
 			}
 		}
-		if err := spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
+		if err := s.spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
 			return err
 		}
 		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
 			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 		})
-		claims, err = loadClaims(ctx, tx, ds)
+		claims, err = s.loadClaims(ctx, tx, ds)
 		return err
 	})
 	if err != nil {
@@ -130,12 +150,8 @@ type room struct {
 
 // cappedDue picks the ids to claim under the per-endpoint in-flight cap
 // and, for rate-limited endpoints, their whole tokens.
-func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64, excl string, tokens map[string]int) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT e.id,
-			(CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) -
-			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
-				AND d.lease_owner <> '' AND d.lease_expires_at > ?1) AS free
-		FROM endpoints e WHERE `+dueEndpoint+` AND free > 0`, now, r.DefaultMaxInFlight, excl)
+func (s *Store) cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64, excl string, tokens map[string]int) ([]string, error) {
+	rows, err := s.query(ctx, tx, qRooms, now, r.DefaultMaxInFlight, excl)
 	if err != nil {
 		return nil, fmt.Errorf("endpoint room: %w", err)
 	}
@@ -157,22 +173,19 @@ func cappedDue(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest, now int64,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return dueOf(ctx, tx, now, rooms, r.Limit)
+	return s.dueOf(ctx, tx, now, rooms, r.Limit)
 }
 
 // dueOf returns the ids of up to limit due deliveries, at most rm.free of
 // each room's endpoint (its oldest, by one index seek), oldest first.
-func dueOf(ctx context.Context, tx *sql.Tx, now int64, rooms []room, limit int) ([]string, error) {
+func (s *Store) dueOf(ctx context.Context, tx *sql.Tx, now int64, rooms []room, limit int) ([]string, error) {
 	if len(rooms) == 0 {
 		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT d.id, d.next_attempt_at
-		FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = ?2 AND `+dueDelivery+`
-		ORDER BY d.next_attempt_at, d.id LIMIT ?3`)
+	stmt, err := s.txStmt(ctx, tx, qDueOf)
 	if err != nil {
 		return nil, err
 	}
-	defer stmt.Close()
 	type cand struct {
 		id   string
 		next int64
@@ -205,7 +218,7 @@ func dueOf(ctx context.Context, tx *sql.Tx, now int64, rooms []room, limit int) 
 }
 
 // loadClaims attaches events and endpoints, loaded in two batched queries.
-func loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery) ([]hookd.Claim, error) {
+func (s *Store) loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery) ([]hookd.Claim, error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
@@ -224,8 +237,7 @@ func loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery) ([]hookd.
 		return nil, err
 	}
 	events := map[string]*hookd.Event{}
-	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE id IN (SELECT value FROM json_each(?))`, evJSON)
+	rows, err := s.query(ctx, tx, qLoadEvents, evJSON)
 	if err != nil {
 		return nil, fmt.Errorf("load events: %w", err)
 	}
@@ -242,8 +254,7 @@ func loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery) ([]hookd.
 		return nil, fmt.Errorf("load events: %w", err)
 	}
 	endpoints := map[string]*hookd.Endpoint{}
-	rows, err = tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
-		WHERE id IN (SELECT value FROM json_each(?))`, epJSON)
+	rows, err = s.query(ctx, tx, qLoadEndpoints, epJSON)
 	if err != nil {
 		return nil, fmt.Errorf("load endpoints: %w", err)
 	}
@@ -276,9 +287,8 @@ func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []s
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = '', lease_expires_at = 0
-			WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, ids, owner)
+	err = s.writeLazy(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, qRelease, ids, owner)
 		return err
 	})
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 var writerQueries = []string{
 	qFindKey, qAddEvent, qAddDelivery,
 	qLookupDelivery, qAddAttempt, qFinishDelivery,
+	qClaimUncapped, qLeaseIDs, qRooms, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
+	qBuckets, qSpendBucket,
 }
 
 // prepareWriter prepares writerQueries on the writer.
@@ -39,6 +41,22 @@ func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt
 		return nil, fmt.Errorf("sqlite: statement not prepared at Open: %.40q", query)
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// query runs a query in tx, prepared when it is one of writerQueries.
+func (s *Store) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if st, ok := s.stmts[q]; ok {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// exec runs a statement in tx, prepared when it is one of writerQueries.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st, ok := s.stmts[q]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
 }
 
 // closeStmts closes the prepared statements (before the writer closes).
