@@ -26,6 +26,7 @@ type config struct {
 	MaxAttempts              int           `default:"12" help:"Attempts before a delivery is dead (endpoints may override)."`
 	AttemptTimeout           time.Duration `default:"15s" help:"Timeout of one HTTP attempt."`
 	MaxPayloadBytes          int64         `default:"262144" help:"Largest event payload accepted, in bytes (413 above)."`
+	Lease                    time.Duration `help:"How long a claimed delivery is held before another node may take it (0: --attempt-timeout + 30s). Must exceed --attempt-timeout."`
 	ShutdownGrace            time.Duration `default:"30s" help:"How long SIGTERM waits for in-flight attempts."`
 	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
 	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
@@ -65,6 +66,10 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--max-attempts must be 1..100, got %d", c.MaxAttempts)
 	case c.MaxPayloadBytes < 1 || c.MaxPayloadBytes > 64<<20:
 		return fmt.Errorf("--max-payload-bytes must be 1..67108864, got %d", c.MaxPayloadBytes)
+	case c.Lease < 0:
+		return fmt.Errorf("--lease must not be negative, got %s", c.Lease)
+	case c.Lease > 0 && c.Lease <= c.AttemptTimeout:
+		return fmt.Errorf("--lease (%s) must exceed --attempt-timeout (%s), or an attempt still running could be sent again by another node", c.Lease, c.AttemptTimeout)
 	case c.ShutdownGrace < 0:
 		return fmt.Errorf("--shutdown-grace must not be negative, got %s", c.ShutdownGrace)
 	case c.Retention < 0:

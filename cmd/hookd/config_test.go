@@ -29,6 +29,7 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_RETRY_MAX_DELAY": "1ms"}, want: "--retry-max-delay"},
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_ATTEMPT_TIMEOUT": "x"}, want: "attempt-timeout"},
 		{args: []string{"nonsense"}, want: "unexpected argument"},
+		{args: []string{"serve", "--lease", "10s", "--attempt-timeout", "15s"}, want: "--lease"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

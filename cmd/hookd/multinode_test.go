@@ -234,7 +234,7 @@ func TestMultiNode(t *testing.T) {
 	db := testenv.PostgresSchema(t)
 	rc := newIntervalReceiver(t, 10*time.Millisecond)
 	args := []string{"--db", db, "--allow-private-destinations", "--retry-base", "50ms", "--retry-max-delay", "500ms",
-		"--attempt-timeout", "2s", "--poll-interval", "100ms"}
+		"--attempt-timeout", "2s", "--lease", "5s", "--poll-interval", "100ms"}
 
 	nodes := make([]*node, 3)
 	for i := range nodes {

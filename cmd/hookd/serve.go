@@ -84,6 +84,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Workers:            cfg.Workers,
 		DefaultMaxInFlight: cfg.MaxInFlight,
 		AttemptTimeout:     cfg.AttemptTimeout,
+		Lease:              cfg.Lease,
 		PollInterval:       cfg.PollInterval,
 		Retry:              cfg.retryPolicy(),
 		Circuit:            cfg.circuitPolicy(),
