@@ -1,9 +1,10 @@
 package postgres
 
 import (
+	"github.com/hookd/hookd"
+
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,29 +21,8 @@ const availableTokens = `least(greatest(1, e.rate_limit_per_second), CASE WHEN e
 // wholeTokens is the SQL of how many deliveries availableTokens allows.
 const wholeTokens = `floor(` + availableTokens + ` + 1e-9)::int`
 
-// bucket is an endpoint's rate-limit token bucket as stored on its row.
-type bucket struct {
-	rate    float64   // tokens per second; the burst is max(1, rate)
-	tokens  float64   // content at updated
-	updated time.Time // zero: never spent, the bucket is full
-}
-
-// available returns the bucket's content at now (see availableTokens). A
-// now before updated (another node's clock ahead) refills nothing.
-func (b bucket) available(now time.Time) float64 {
-	burst := max(1, b.rate)
-	if b.updated.IsZero() {
-		return burst
-	}
-	elapsed := max(0, now.Sub(b.updated).Seconds())
-	return min(burst, b.tokens+b.rate*elapsed)
-}
-
-// whole is how many deliveries x tokens pay for; the epsilon absorbs
-// float error such as 0.1+0.2 refilling to 0.9999999.
-func whole(x float64) int {
-	return int(math.Floor(x + 1e-9))
-}
+// bucket is an endpoint's rate-limit token bucket (see hookd.RateBucket).
+type bucket = hookd.RateBucket
 
 // lockBuckets locks the rows of the rate-limited endpoints eps (FOR NO KEY
 // UPDATE SKIP LOCKED, so it never waits and never deadlocks with a
@@ -60,8 +40,8 @@ func lockBuckets(ctx context.Context, tx pgx.Tx, eps []string) (map[string]bucke
 	var id string
 	var b bucket
 	var updated *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &b.rate, &b.tokens, &updated}, func() error {
-		b.updated = fromNull(updated)
+	_, err = pgx.ForEachRow(rows, []any{&id, &b.Rate, &b.Tokens, &updated}, func() error {
+		b.Updated = fromNull(updated)
 		out[id] = b
 		return nil
 	})
@@ -83,7 +63,7 @@ func spendBuckets(ctx context.Context, tx pgx.Tx, now time.Time, buckets map[str
 			continue
 		}
 		ids = append(ids, id)
-		tokens = append(tokens, max(0, b.available(now)-float64(n)))
+		tokens = append(tokens, max(0, b.Available(now)-float64(n)))
 	}
 	if len(ids) == 0 {
 		return nil

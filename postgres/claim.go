@@ -132,7 +132,7 @@ func leaseCandidates(ctx context.Context, tx pgx.Tx, now, until time.Time, owner
 	}
 	tokens := make(map[string]int, len(buckets))
 	for id, b := range buckets {
-		tokens[id] = whole(b.available(now))
+		tokens[id] = b.Whole(now)
 	}
 	ids := make([]string, 0, len(cands))
 	for _, c := range cands {

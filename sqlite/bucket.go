@@ -1,38 +1,16 @@
 package sqlite
 
 import (
+	"github.com/hookd/hookd"
+
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"time"
 )
 
-// bucket is an endpoint's rate-limit token bucket as stored on its row
-// (rate_tokens, rate_updated_at).
-type bucket struct {
-	rate    float64   // tokens per second; the burst is max(1, rate)
-	tokens  float64   // content at updated
-	updated time.Time // zero: never spent, the bucket is full
-}
-
-// available returns the bucket's content at now: the stored tokens plus
-// the refill since updated, capped at the burst. A now before updated
-// refills nothing.
-func (b bucket) available(now time.Time) float64 {
-	burst := max(1, b.rate)
-	if b.updated.IsZero() {
-		return burst
-	}
-	elapsed := max(0, now.Sub(b.updated).Seconds())
-	return min(burst, b.tokens+b.rate*elapsed)
-}
-
-// whole is how many deliveries x tokens pay for; the epsilon absorbs float
-// error such as a refill to 0.9999999.
-func whole(x float64) int {
-	return int(math.Floor(x + 1e-9))
-}
+// bucket is an endpoint's rate-limit token bucket (see hookd.RateBucket).
+type bucket = hookd.RateBucket
 
 // Statements of the rate-limit buckets, prepared once on the writer.
 const (
@@ -56,10 +34,10 @@ func (s *Store) readBuckets(ctx context.Context, tx *sql.Tx, now int64, excl str
 		var id string
 		var b bucket
 		var updated int64
-		if err := rows.Scan(&id, &b.rate, &b.tokens, &updated); err != nil {
+		if err := rows.Scan(&id, &b.Rate, &b.Tokens, &updated); err != nil {
 			return nil, fmt.Errorf("read buckets: %w", err)
 		}
-		b.updated = fromMicros(updated)
+		b.Updated = fromMicros(updated)
 		out[id] = b
 	}
 	if err := rows.Err(); err != nil {
@@ -77,7 +55,7 @@ func (s *Store) spendBuckets(ctx context.Context, tx *sql.Tx, now time.Time, buc
 			continue
 		}
 		_, err := s.exec(ctx, tx, qSpendBucket,
-			id, max(0, b.available(now)-float64(n)), micros(now))
+			id, max(0, b.Available(now)-float64(n)), micros(now))
 		if err != nil {
 			return fmt.Errorf("spend bucket: %w", err)
 		}

@@ -78,7 +78,7 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 		}
 		tokens := make(map[string]int, len(buckets))
 		for id, b := range buckets {
-			tokens[id] = whole(b.available(nowT))
+			tokens[id] = b.Whole(nowT)
 		}
 		var ds []*hookd.Delivery
 		var ids []string
