@@ -27,8 +27,10 @@ type Error struct {
 	Field string
 }
 
+// Error returns the message: it is written for the person who reads it
+// (an API caller, an operator starting hookd); the code is for programs.
 func (e *Error) Error() string {
-	return fmt.Sprintf("hookd error: code=%s message=%s", e.Code, e.Message)
+	return e.Message
 }
 
 // Errorf returns an *Error with the given code and a formatted message.
