@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -391,4 +392,40 @@ func TestSSRFRefused(t *testing.T) {
 func isPrivate(addr string) bool {
 	ip, err := netip.ParseAddr(addr)
 	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "sqlite:"+t.TempDir()+"/hookd.db", nil)
+	rc := newReceiver(t, func(_ received, n int) (int, http.Header, string) {
+		if n == 1 {
+			return http.StatusServiceUnavailable, nil, ""
+		}
+		return http.StatusOK, nil, ""
+	})
+	srv.createEndpoint(map[string]any{"url": rc.URL})
+	srv.sendEvent(map[string]any{"type": "a.b", "payload": map[string]any{}})
+	waitFor(t, 5*time.Second, "two attempts", func() bool { return rc.count() >= 2 })
+	// /metrics needs no key.
+	var body string
+	waitFor(t, 5*time.Second, "attempt metrics", func() bool {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `hookd_attempts_total{outcome="succeeded",status_class="2xx"} 1`)
+	})
+	for _, want := range []string{
+		`hookd_events_ingested_total{result="accepted"} 1`,
+		`hookd_attempts_total{outcome="retry",status_class="5xx"} 1`,
+		`hookd_attempt_duration_seconds_count 2`,
+		`hookd_delivery_latency_seconds_count 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/ingest"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/ops"
 	"github.com/hookd/hookd/scheduler"
 )
@@ -53,6 +54,7 @@ type server struct {
 	committer  *ingest.Committer
 	dispatcher *dispatch.Dispatcher
 	ops        *ops.Notifier
+	metrics    *metrics.Metrics
 	scheduler  *scheduler.Scheduler
 	http       *http.Server
 	ln         net.Listener
@@ -77,6 +79,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	guard, _ := cfg.guard()
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
+	s.metrics = metrics.New()
 	s.ops = ops.New(cfg.OpsURL, cfg.OpsSecret, "hookd/"+version, log)
 
 	s.dispatcher = dispatch.New(s.store, dispatch.Config{
@@ -92,6 +95,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		UserAgent:          "hookd/" + version,
 		Logger:             log,
 		OnEvent:            s.opEvent,
+		OnAttempt:          s.metrics.Attempt,
 	})
 	var jobs []scheduler.Job
 	if cfg.Retention > 0 {
@@ -101,7 +105,8 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
 	a := api.New(api.Config{
 		Store:                 s.store,
-		Ingest:                s.committer,
+		Ingest:                s.metrics.CountIngest(s.committer),
+		Metrics:               s.metrics.Handler(),
 		APIKeyHash:            keyHash,
 		MaxPayloadBytes:       cfg.MaxPayloadBytes,
 		Guard:                 guard,
@@ -198,6 +203,7 @@ func (s *server) opEvent(e dispatch.OpEvent) {
 	case dispatch.EventEndpointDisabled:
 		data["reason"] = e.Reason
 	}
+	s.metrics.Operational(e.Type)
 	s.ops.Send(e.Type, data)
 }
 

@@ -1,0 +1,125 @@
+// Package metrics exposes hookd's Prometheus metrics (prefix hookd_): events
+// ingested, attempts by outcome and status class, attempt latency, delivery
+// latency (event created → success), and operational events.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/dispatch"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors of one hookd process on its own registry.
+type Metrics struct {
+	reg              *prometheus.Registry
+	eventsIngested   *prometheus.CounterVec
+	attempts         *prometheus.CounterVec
+	attemptSeconds   prometheus.Histogram
+	deliverySeconds  prometheus.Histogram
+	operationalTotal *prometheus.CounterVec
+}
+
+// New registers hookd's collectors, plus the Go runtime and process ones.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.eventsIngested = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookd_events_ingested_total",
+		Help: "Events accepted by POST /v1/events and /v1/events/batch (duplicate idempotency keys counted as duplicate).",
+	}, []string{"result"})
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookd_attempts_total",
+		Help: "HTTP delivery attempts by outcome (succeeded, retry, dead, gone) and status class (2xx … 5xx, none).",
+	}, []string{"outcome", "status_class"})
+	m.attemptSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hookd_attempt_duration_seconds",
+		Help:    "Duration of one HTTP delivery attempt.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	})
+	m.deliverySeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hookd_delivery_latency_seconds",
+		Help:    "Time from event creation to its successful delivery, retries included.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 24),
+	})
+	m.operationalTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookd_operational_events_total",
+		Help: "Operational events (delivery.dead, endpoint.disabled, …) by type.",
+	}, []string{"type"})
+	m.reg.MustRegister(m.eventsIngested, m.attempts, m.attemptSeconds, m.deliverySeconds, m.operationalTotal,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Attempt records one finished attempt (dispatch.Config.OnAttempt).
+func (m *Metrics) Attempt(a dispatch.AttemptInfo) {
+	m.attempts.WithLabelValues(outcomeName(a.Outcome), statusClass(a.StatusCode)).Inc()
+	m.attemptSeconds.Observe(a.Latency.Seconds())
+	if a.Outcome == hookd.OutcomeSucceeded && a.DeliveryDelay > 0 {
+		m.deliverySeconds.Observe(a.DeliveryDelay.Seconds())
+	}
+}
+
+// Operational counts one operational event by type.
+func (m *Metrics) Operational(typ string) {
+	m.operationalTotal.WithLabelValues(typ).Inc()
+}
+
+// Ingester is what package api calls to commit events.
+type Ingester interface {
+	Submit(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
+}
+
+// CountIngest wraps next so that every committed event is counted.
+func (m *Metrics) CountIngest(next Ingester) Ingester {
+	return countingIngester{next: next, m: m}
+}
+
+type countingIngester struct {
+	next Ingester
+	m    *Metrics
+}
+
+func (c countingIngester) Submit(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
+	res, err := c.next.Submit(ctx, events)
+	if err == nil {
+		for _, r := range res {
+			if r.Duplicate {
+				c.m.eventsIngested.WithLabelValues("duplicate").Inc()
+			} else {
+				c.m.eventsIngested.WithLabelValues("accepted").Inc()
+			}
+		}
+	}
+	return res, err
+}
+
+func outcomeName(o hookd.Outcome) string {
+	switch o {
+	case hookd.OutcomeSucceeded:
+		return "succeeded"
+	case hookd.OutcomeRetry:
+		return "retry"
+	case hookd.OutcomeDead:
+		return "dead"
+	case hookd.OutcomeGone:
+		return "gone"
+	}
+	return "unknown"
+}
+
+func statusClass(code int) string {
+	if code < 100 || code > 599 {
+		return "none"
+	}
+	return strconv.Itoa(code/100) + "xx"
+}
