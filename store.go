@@ -96,6 +96,14 @@ type Store interface {
 	// A delivery whose lease was lost keeps its state (its attempt is still
 	// recorded when the number is not taken yet).
 	CompleteAttempts(ctx context.Context, cs []Completion, policy CircuitPolicy) error
+	// CompleteAndClaim records cs exactly as CompleteAttempts does and then,
+	// in the SAME transaction, claims exactly as ClaimDue(r) does, and
+	// returns the claims: the leases that cs cleared are free room for r's
+	// per-endpoint cap. Either both happen or neither. With no completions
+	// it is ClaimDue; with r.Limit <= 0 it is CompleteAttempts and returns
+	// no claims. It lets a dispatcher refill the slots its finished attempts
+	// free with one write instead of two.
+	CompleteAndClaim(ctx context.Context, cs []Completion, policy CircuitPolicy, r ClaimRequest) ([]Claim, error)
 
 	// RetryDelivery requeues one delivery of any status: status pending,
 	// NextAttemptAt = now, lease cleared, AttemptBase = Attempts. ENOTFOUND

@@ -103,3 +103,11 @@ func (s *countingStore) CompleteAttempts(ctx context.Context, cs []hookd.Complet
 	s.completes.Add(1)
 	return s.Store.CompleteAttempts(ctx, cs, p)
 }
+
+func (s *countingStore) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, p hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	s.completes.Add(1)
+	if r.Limit > 0 {
+		s.claims.Add(1)
+	}
+	return s.Store.CompleteAndClaim(ctx, cs, p, r)
+}

@@ -22,6 +22,18 @@ type Dispatcher struct {
 	transport *http.Transport // the shared transport; nil when cfg.Transport is set
 
 	wake chan struct{}
+	// tokenWait carries, from the recorder to the loop, how soon a
+	// rate-limited endpoint whose tokens the recorder's claim spent has its
+	// next token.
+	tokenWait chan time.Duration
+	// refill makes the recorder claim new work in the same store write that
+	// records finished attempts (CompleteAndClaim), so that a slot freed by
+	// a completion is refilled without a second write. It is on when no
+	// other process claims from the store (the store is not a hookd.Waker,
+	// e.g. SQLite, which one process holds): with several nodes the node
+	// that frees an endpoint's room would always take it back in the same
+	// transaction, and the other nodes would never get that endpoint's work.
+	refill bool
 
 	mu        sync.Mutex
 	started   bool
@@ -52,9 +64,12 @@ func New(store hookd.Store, cfg Config) *Dispatcher {
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "dispatch"),
 		wake:      make(chan struct{}, 1),
+		tokenWait: make(chan time.Duration, 1),
 		free:      cfg.Workers,
 		endpoints: make(map[string]*endpointState),
 	}
+	_, shared := store.(hookd.Waker)
+	d.refill = !shared
 	rt := cfg.Transport
 	if rt == nil {
 		d.transport = newTransport(cfg.Workers, cfg.AttemptTimeout, cfg.Guard)

@@ -35,16 +35,38 @@ func (d *Dispatcher) loop(ctx context.Context) {
 				continue
 			}
 		}
-		timer.Reset(wait)
+		if !d.sleep(ctx, timer, wait, &wakeups) {
+			return
+		}
+	}
+}
+
+// sleep waits up to wait for Wake, the store's wake-ups or the timer. A
+// token wait sent by the recorder (its claim spent a rate-limited
+// endpoint's tokens) shortens the wait without a claim. It returns false
+// when ctx is canceled.
+func (d *Dispatcher) sleep(ctx context.Context, timer *time.Timer, wait time.Duration, wakeups *<-chan struct{}) bool {
+	deadline := time.Now().Add(wait)
+	timer.Reset(wait)
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-d.wake:
-		case _, ok := <-wakeups:
+			return true
+		case _, ok := <-*wakeups:
 			if !ok {
-				wakeups = nil
+				*wakeups = nil
 			}
+			return true
 		case <-timer.C:
+			return true
+		case w := <-d.tokenWait:
+			if at := time.Now().Add(w); at.Before(deadline) {
+				deadline = at
+				timer.Stop()
+				timer.Reset(w)
+			}
 		}
 	}
 }
@@ -56,17 +78,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	now := d.cfg.Now()
 	wait = d.cfg.PollInterval
 	d.mu.Lock()
-	free := d.free
-	var exclude []string
-	for id, st := range d.endpoints {
-		if st.idle() {
-			delete(d.endpoints, id)
-			continue
-		}
-		if st.full() {
-			exclude = append(exclude, id)
-		}
-	}
+	free, exclude := d.reserveLocked(nil)
 	d.mu.Unlock()
 	if free == 0 {
 		return false, wait, nil
@@ -85,9 +97,10 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 		DefaultMaxInFlight: d.cfg.DefaultMaxInFlight,
 	})
 	if err != nil {
+		d.unreserve(free)
 		return false, wait, fmt.Errorf("claim: %w", err)
 	}
-	if release := d.admit(claims); len(release) > 0 {
+	if release := d.admit(claims, free); len(release) > 0 {
 		if err := d.store.ReleaseClaims(cctx, d.cfg.Owner, release); err != nil {
 			// The leases expire on their own; the work is only delayed.
 			d.log.Error("release claims failed", "count", len(release), "err", err)
@@ -101,16 +114,63 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	return len(claims) >= free, wait, nil
 }
 
-// admit starts an attempt for every claim its endpoint has room for and
-// returns the ids of the others, to be released: the endpoint is at its
-// in-flight cap, or its circuit is not closed and a probe is already out
-// (one probe per endpoint at a time). The rate limit was applied by the
-// store's claim.
-func (d *Dispatcher) admit(claims []hookd.Claim) (release []string) {
+// reserveLocked takes every free worker slot for one claim and returns how
+// many, with the endpoints to exclude from it: those at their in-flight cap
+// or with a probe out, not counting the attempts of done (finished, being
+// recorded in the same transaction as the claim). It reserves nothing while
+// stopping. Call with d.mu held; admit or unreserve gives the slots back.
+func (d *Dispatcher) reserveLocked(done []pending) (free int, exclude []string) {
+	if d.stopping {
+		return 0, nil
+	}
+	var finishing map[string]int
+	var probesDone map[string]bool
+	if len(done) > 0 {
+		finishing = make(map[string]int)
+		probesDone = make(map[string]bool)
+		for _, p := range done {
+			finishing[p.claim.Endpoint.ID]++
+			probesDone[p.claim.Endpoint.ID] = probesDone[p.claim.Endpoint.ID] || p.probe
+		}
+	}
+	for id, st := range d.endpoints {
+		if st.idle() {
+			delete(d.endpoints, id)
+			continue
+		}
+		after := *st
+		after.inFlight -= finishing[id]
+		after.probing = after.probing && !probesDone[id]
+		if after.full() {
+			exclude = append(exclude, id)
+		}
+	}
+	free = d.free
+	d.free = 0
+	return free, exclude
+}
+
+// unreserve gives back n reserved worker slots that were not used.
+func (d *Dispatcher) unreserve(n int) {
+	if n == 0 {
+		return
+	}
+	d.mu.Lock()
+	d.free += n
+	d.mu.Unlock()
+}
+
+// admit starts an attempt for every claim its endpoint has room for, using
+// the reserved worker slots, gives back the slots it did not use, and
+// returns the ids of the claims it did not start, to be released: no slot
+// was left, the dispatcher is stopping, the endpoint is at its in-flight
+// cap, or its circuit is not closed and a probe is already out (one probe
+// per endpoint at a time). The rate limit was applied by the store's claim.
+func (d *Dispatcher) admit(claims []hookd.Claim, reserved int) (release []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claims {
-		if d.stopping || d.free == 0 {
+		if d.stopping || reserved == 0 {
 			release = append(release, c.Delivery.ID)
 			continue
 		}
@@ -122,27 +182,28 @@ func (d *Dispatcher) admit(claims []hookd.Claim) (release []string) {
 		}
 		st.inFlight++
 		st.probing = probe
-		d.free--
+		reserved--
 		d.workers.Add(1)
 		go d.run(c, probe)
 	}
+	d.free += reserved
 	return release
 }
 
 // run makes one attempt and hands it to the recorder; the worker slot is
-// free once the recorder has accepted it.
+// free once the recorder has accepted it (the recorder frees it and refills
+// it with its completion write). An aborted attempt frees its slot here.
 func (d *Dispatcher) run(c hookd.Claim, probe bool) {
 	defer d.workers.Done()
 	p, aborted := d.attempt(d.sendCtx, c, probe)
 	if !aborted {
 		d.rec.add(p)
+		return
 	}
 	d.mu.Lock()
 	d.free++
-	if aborted {
-		d.toRelease = append(d.toRelease, c.Delivery.ID)
-		d.finishLocked(c.Endpoint.ID, probe)
-	}
+	d.toRelease = append(d.toRelease, c.Delivery.ID)
+	d.finishLocked(c.Endpoint.ID, probe)
 	d.mu.Unlock()
 	d.Wake()
 }

@@ -30,6 +30,7 @@ type memStore struct {
 	failCompletes int
 	completeCalls int
 	claimCalls    int
+	refillCalls   int // CompleteAndClaim calls that claimed (Limit > 0)
 }
 
 func newMemStore() *memStore {
@@ -300,3 +301,18 @@ func (s *memStore) attemptStatuses(id string) []int {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// CompleteAndClaim is CompleteAttempts then ClaimDue (not atomic: enough
+// for the dispatcher's tests, which do not inject failures between them).
+func (s *memStore) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, p hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	if err := s.CompleteAttempts(ctx, cs, p); err != nil {
+		return nil, err
+	}
+	if r.Limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	s.refillCalls++
+	s.mu.Unlock()
+	return s.ClaimDue(ctx, r)
+}

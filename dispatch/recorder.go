@@ -79,17 +79,53 @@ func (r *recorder) run() {
 		for _, p := range batch {
 			comps = append(comps, p.comp)
 		}
-		err := r.write(comps)
+		// The batch's worker slots are free now; refill them in the same
+		// write that records the batch (see Dispatcher.refill).
+		r.d.mu.Lock()
+		r.d.free += len(batch)
+		var free int
+		var exclude []string
+		if r.d.refill {
+			free, exclude = r.d.reserveLocked(batch)
+		}
+		r.d.mu.Unlock()
+		req := hookd.ClaimRequest{
+			Owner:              r.d.cfg.Owner,
+			Now:                r.d.cfg.Now(),
+			Lease:              r.d.cfg.Lease,
+			Limit:              free,
+			ExcludeEndpoints:   exclude,
+			DefaultMaxInFlight: r.d.cfg.DefaultMaxInFlight,
+		}
+		claims, claimed, err := r.write(comps, req)
 		if err != nil {
 			r.err = errors.Join(r.err, err)
 		}
-		r.d.recorded(batch, err == nil)
+		r.d.recorded(batch, err == nil, claims, free, claimed)
 	}
 }
 
-// write records comps, retrying with backoff; after giveUp it tries three
-// more times and then returns the error.
-func (r *recorder) write(comps []hookd.Completion) error {
+// write records comps and, when req.Limit > 0, claims req in the same
+// transaction (CompleteAndClaim). When that fails it retries the
+// completions alone (CompleteAttempts) with backoff; after giveUp it tries
+// three more times and then returns the error. claimed reports whether the
+// claim ran (claims holds its result).
+func (r *recorder) write(comps []hookd.Completion, req hookd.ClaimRequest) (claims []hookd.Claim, claimed bool, err error) {
+	if req.Limit > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		claims, err := r.d.store.CompleteAndClaim(ctx, comps, r.d.cfg.Circuit, req)
+		cancel()
+		if err == nil {
+			return claims, true, nil
+		}
+		r.d.log.Error("record attempts and claim failed", "count", len(comps), "err", err)
+	}
+	return nil, false, r.writeCompletions(comps)
+}
+
+// writeCompletions records comps, retrying with backoff; after giveUp it
+// tries three more times and then returns the error.
+func (r *recorder) writeCompletions(comps []hookd.Completion) error {
 	backoff := 20 * time.Millisecond
 	late := 0
 	for {
@@ -118,17 +154,35 @@ func (r *recorder) write(comps []hookd.Completion) error {
 	}
 }
 
-// recorded frees the endpoint slots of a written batch, sends the
-// operational events (when ok: the batch was stored) and wakes the claim
-// loop.
-func (d *Dispatcher) recorded(batch []pending, ok bool) {
+// recorded frees the endpoint slots of a written batch, starts the claims
+// made with it on the reserved worker slots (releasing those it cannot
+// start), sends the operational events (when ok: the batch was stored) and
+// wakes the claim loop unless the claim showed there is nothing more to
+// take: it ran and returned fewer claims than it asked for.
+func (d *Dispatcher) recorded(batch []pending, ok bool, claims []hookd.Claim, reserved int, claimed bool) {
 	now := d.cfg.Now()
 	d.mu.Lock()
 	for _, p := range batch {
 		d.finishLocked(p.claim.Endpoint.ID, p.probe)
 	}
 	d.mu.Unlock()
-	d.Wake()
+	if release := d.admit(claims, reserved); len(release) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, release); err != nil {
+			// The leases expire on their own; the work is only delayed.
+			d.log.Error("release claims failed", "count", len(release), "err", err)
+		}
+		cancel()
+	}
+	if !claimed || len(claims) >= reserved {
+		d.Wake()
+	}
+	if w := nextTokenWait(claims); w > 0 {
+		select {
+		case d.tokenWait <- w:
+		default:
+		}
+	}
 	if !ok {
 		return
 	}

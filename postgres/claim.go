@@ -57,40 +57,46 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	if r.Limit <= 0 {
 		return nil, nil
 	}
-	now := ts(r.Now)
-	until := ts(r.Now.Add(r.Lease))
-	exclude := nonNil(r.ExcludeEndpoints)
 	var claims []hookd.Claim
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var ds []*hookd.Delivery
-		var cands []candidate
 		var err error
-		if r.DefaultMaxInFlight > 0 {
-			cands, err = pickCapped(ctx, tx, now, exclude, r.Limit, r.DefaultMaxInFlight)
-		} else {
-			ds, err = leaseUnlimited(ctx, tx, now, until, exclude, r.Owner, r.Limit)
-			if err == nil && len(ds) < r.Limit {
-				cands, err = pickRateLimited(ctx, tx, now, exclude, r.Limit-len(ds))
-			}
-		}
-		if err != nil {
-			return err
-		}
-		leased, err := leaseCandidates(ctx, tx, now, until, r.Owner, cands)
-		if err != nil {
-			return err
-		}
-		ds = append(ds, leased...)
-		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
-			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-		})
-		claims, err = withParents(ctx, tx, ds)
+		claims, err = claimTx(ctx, tx, r)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	return claims, nil
+}
+
+// claimTx is ClaimDue inside tx; r.Limit > 0.
+func claimTx(ctx context.Context, tx pgx.Tx, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	now := ts(r.Now)
+	until := ts(r.Now.Add(r.Lease))
+	exclude := nonNil(r.ExcludeEndpoints)
+	var ds []*hookd.Delivery
+	var cands []candidate
+	var err error
+	if r.DefaultMaxInFlight > 0 {
+		cands, err = pickCapped(ctx, tx, now, exclude, r.Limit, r.DefaultMaxInFlight)
+	} else {
+		ds, err = leaseUnlimited(ctx, tx, now, until, exclude, r.Owner, r.Limit)
+		if err == nil && len(ds) < r.Limit {
+			cands, err = pickRateLimited(ctx, tx, now, exclude, r.Limit-len(ds))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	leased, err := leaseCandidates(ctx, tx, now, until, r.Owner, cands)
+	if err != nil {
+		return nil, err
+	}
+	ds = append(ds, leased...)
+	slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return withParents(ctx, tx, ds)
 }
 
 // leaseUnlimited leases, in one statement, up to limit due deliveries of

@@ -29,6 +29,31 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	return nil
 }
 
+// CompleteAndClaim records cs and claims r in one transaction (see
+// hookd.Store): complete, then claim, whose lease recount sees the leases
+// the completions cleared.
+func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, policy hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	if len(cs) == 0 {
+		return s.ClaimDue(ctx, r)
+	}
+	if r.Limit <= 0 {
+		return nil, s.CompleteAttempts(ctx, cs, policy)
+	}
+	var claims []hookd.Claim
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := complete(ctx, tx, cs, policy); err != nil {
+			return err
+		}
+		var err error
+		claims, err = claimTx(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete and claim: %w", err)
+	}
+	return claims, nil
+}
+
 func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
 	ids := make([]string, len(cs))
 	for i, c := range cs {

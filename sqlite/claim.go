@@ -63,6 +63,20 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	if r.Limit <= 0 {
 		return nil, nil
 	}
+	var claims []hookd.Claim
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
+		var err error
+		claims, err = s.claim(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim due: %w", err)
+	}
+	return claims, nil
+}
+
+// claim is ClaimDue inside the writer transaction tx; r.Limit > 0.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest) ([]hookd.Claim, error) {
 	now := micros(r.Now)
 	nowT := fromMicros(now)
 	exp := micros(r.Now.Add(r.Lease))
@@ -70,76 +84,68 @@ func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Cla
 	if err != nil {
 		return nil, err
 	}
-	var claims []hookd.Claim
-	err = s.writeLazy(ctx, func(tx *sql.Tx) error {
-		buckets, err := s.readBuckets(ctx, tx, now, excl)
-		if err != nil {
-			return err
-		}
-		tokens := make(map[string]int, len(buckets))
-		for id, b := range buckets {
-			tokens[id] = b.Whole(nowT)
-		}
-		var ds []*hookd.Delivery
-		var ids []string
-		if r.DefaultMaxInFlight > 0 {
-			if ids, err = s.cappedDue(ctx, tx, r, now, excl, tokens); err != nil {
-				return err
-			}
-		} else {
-			rows, err := s.query(ctx, tx, qClaimUncapped, now, r.Limit, excl, r.Owner, exp)
-			if err != nil {
-				return err
-			}
-			if ds, err = scanDeliveries(rows); err != nil {
-				return err
-			}
-			if len(ds) < r.Limit && len(tokens) > 0 {
-				var rooms []room
-				for id, n := range tokens {
-					if n > 0 {
-						rooms = append(rooms, room{endpoint: id, free: n})
-					}
-				}
-				if ids, err = s.dueOf(ctx, tx, now, rooms, r.Limit-len(ds)); err != nil {
-					return err
-				}
-			}
-		}
-		if len(ids) > 0 {
-			idsJSON, err := jsonText(ids)
-			if err != nil {
-				return err
-			}
-			rows, err := s.query(ctx, tx, qLeaseIDs, r.Owner, exp, idsJSON)
-			if err != nil {
-				return err
-			}
-			leased, err := scanDeliveries(rows)
-			if err != nil {
-				return err
-			}
-			ds = append(ds, leased...)
-		}
-		spent := map[string]int{}
-		for _, d := range ds {
-			if _, ok := buckets[d.EndpointID]; ok {
-				spent[d.EndpointID]++
-			}
-		}
-		if err := s.spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
-			return err
-		}
-		slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
-			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-		})
-		claims, err = s.loadClaims(ctx, tx, ds)
-		return err
-	})
+	buckets, err := s.readBuckets(ctx, tx, now, excl)
 	if err != nil {
-		return nil, fmt.Errorf("claim due: %w", err)
+		return nil, err
 	}
-	return claims, nil
+	tokens := make(map[string]int, len(buckets))
+	for id, b := range buckets {
+		tokens[id] = b.Whole(nowT)
+	}
+	var ds []*hookd.Delivery
+	var ids []string
+	if r.DefaultMaxInFlight > 0 {
+		if ids, err = s.cappedDue(ctx, tx, r, now, excl, tokens); err != nil {
+			return nil, err
+		}
+	} else {
+		rows, err := s.query(ctx, tx, qClaimUncapped, now, r.Limit, excl, r.Owner, exp)
+		if err != nil {
+			return nil, err
+		}
+		if ds, err = scanDeliveries(rows); err != nil {
+			return nil, err
+		}
+		if len(ds) < r.Limit && len(tokens) > 0 {
+			var rooms []room
+			for id, n := range tokens {
+				if n > 0 {
+					rooms = append(rooms, room{endpoint: id, free: n})
+				}
+			}
+			if ids, err = s.dueOf(ctx, tx, now, rooms, r.Limit-len(ds)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(ids) > 0 {
+		idsJSON, err := jsonText(ids)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.query(ctx, tx, qLeaseIDs, r.Owner, exp, idsJSON)
+		if err != nil {
+			return nil, err
+		}
+		leased, err := scanDeliveries(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, leased...)
+	}
+	spent := map[string]int{}
+	for _, d := range ds {
+		if _, ok := buckets[d.EndpointID]; ok {
+			spent[d.EndpointID]++
+		}
+	}
+	if err := s.spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return s.loadClaims(ctx, tx, ds)
 }
 
 // room is how many deliveries one endpoint may still take in a claim.

@@ -31,88 +31,116 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	if len(cs) == 0 {
 		return nil
 	}
-	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
-		lookup, err := s.txStmt(ctx, tx, qLookupDelivery)
-		if err != nil {
-			return err
-		}
-		defer lookup.Close()
-		addAttempt, err := s.txStmt(ctx, tx, qAddAttempt)
-		if err != nil {
-			return err
-		}
-		defer addAttempt.Close()
-		finish, err := s.txStmt(ctx, tx, qFinishDelivery)
-		if err != nil {
-			return err
-		}
-		defer finish.Close()
-
-		circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
-		var order []string
-		for i := range cs {
-			c := &cs[i]
-			a := &c.Attempt
-			var endpointID, owner string
-			err := lookup.QueryRowContext(ctx, a.DeliveryID).Scan(&endpointID, &owner)
-			if err == sql.ErrNoRows {
-				continue // deleted while in flight: the attempt completes into nothing
-			} else if err != nil {
-				return fmt.Errorf("load delivery: %w", err)
-			}
-			end := a.StartedAt.Add(a.Latency)
-			_, err = addAttempt.ExecContext(ctx, a.DeliveryID, a.Number, micros(a.StartedAt), a.StatusCode,
-				a.Latency.Microseconds(), a.ResponseBody, a.Error)
-			if err != nil {
-				return fmt.Errorf("insert attempt: %w", err)
-			}
-			if owner == c.Owner && owner != "" {
-				status := hookd.StatusPending
-				switch c.Outcome {
-				case hookd.OutcomeSucceeded:
-					status = hookd.StatusSucceeded
-				case hookd.OutcomeDead, hookd.OutcomeGone:
-					status = hookd.StatusDead
-				case hookd.OutcomeRetry:
-				default:
-					return hookd.Errorf(hookd.EINVALID, "unknown outcome %d", c.Outcome)
-				}
-				_, err := finish.ExecContext(ctx, string(status), a.Number, a.StatusCode, a.Error,
-					micros(c.NextAttemptAt), micros(end), a.DeliveryID)
-				if err != nil {
-					return fmt.Errorf("update delivery: %w", err)
-				}
-				if c.Outcome == hookd.OutcomeGone {
-					_, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?,
-						updated_at = ? WHERE id = ?`, c.DisableReason, micros(end), endpointID)
-					if err != nil {
-						return fmt.Errorf("disable endpoint: %w", err)
-					}
-				}
-			}
-			cur, ok := circuits[endpointID]
-			if !ok {
-				if cur, err = loadCircuit(ctx, tx, endpointID); err != nil {
-					return err
-				}
-				circuits[endpointID] = cur
-				order = append(order, endpointID)
-			}
-			*cur = policy.Next(*cur, c.Outcome == hookd.OutcomeSucceeded, end)
-		}
-		for _, id := range order {
-			c := circuits[id]
-			_, err := tx.ExecContext(ctx, `UPDATE endpoints SET circuit_state = ?, circuit_failures = ?,
-				circuit_open_until = ?, circuit_opens = ? WHERE id = ?`,
-				string(c.State), c.ConsecutiveFailures, micros(c.OpenUntil), c.Opens, id)
-			if err != nil {
-				return fmt.Errorf("update circuit: %w", err)
-			}
-		}
-		return nil
-	})
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error { return s.complete(ctx, tx, cs, policy) })
 	if err != nil {
 		return fmt.Errorf("complete attempts: %w", err)
+	}
+	return nil
+}
+
+// CompleteAndClaim records cs and claims r in one transaction on the
+// writer, committed like CompleteAttempts and ClaimDue (synchronous=NORMAL);
+// see hookd.Store.
+func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, policy hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
+	if len(cs) == 0 {
+		return s.ClaimDue(ctx, r)
+	}
+	if r.Limit <= 0 {
+		return nil, s.CompleteAttempts(ctx, cs, policy)
+	}
+	var claims []hookd.Claim
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
+		if err := s.complete(ctx, tx, cs, policy); err != nil {
+			return err
+		}
+		var err error
+		claims, err = s.claim(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete and claim: %w", err)
+	}
+	return claims, nil
+}
+
+// complete is CompleteAttempts inside the writer transaction tx.
+func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
+	lookup, err := s.txStmt(ctx, tx, qLookupDelivery)
+	if err != nil {
+		return err
+	}
+	defer lookup.Close()
+	addAttempt, err := s.txStmt(ctx, tx, qAddAttempt)
+	if err != nil {
+		return err
+	}
+	defer addAttempt.Close()
+	finish, err := s.txStmt(ctx, tx, qFinishDelivery)
+	if err != nil {
+		return err
+	}
+	defer finish.Close()
+
+	circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
+	var order []string
+	for i := range cs {
+		c := &cs[i]
+		a := &c.Attempt
+		var endpointID, owner string
+		err := lookup.QueryRowContext(ctx, a.DeliveryID).Scan(&endpointID, &owner)
+		if err == sql.ErrNoRows {
+			continue // deleted while in flight: the attempt completes into nothing
+		} else if err != nil {
+			return fmt.Errorf("load delivery: %w", err)
+		}
+		end := a.StartedAt.Add(a.Latency)
+		_, err = addAttempt.ExecContext(ctx, a.DeliveryID, a.Number, micros(a.StartedAt), a.StatusCode,
+			a.Latency.Microseconds(), a.ResponseBody, a.Error)
+		if err != nil {
+			return fmt.Errorf("insert attempt: %w", err)
+		}
+		if owner == c.Owner && owner != "" {
+			status := hookd.StatusPending
+			switch c.Outcome {
+			case hookd.OutcomeSucceeded:
+				status = hookd.StatusSucceeded
+			case hookd.OutcomeDead, hookd.OutcomeGone:
+				status = hookd.StatusDead
+			case hookd.OutcomeRetry:
+			default:
+				return hookd.Errorf(hookd.EINVALID, "unknown outcome %d", c.Outcome)
+			}
+			_, err := finish.ExecContext(ctx, string(status), a.Number, a.StatusCode, a.Error,
+				micros(c.NextAttemptAt), micros(end), a.DeliveryID)
+			if err != nil {
+				return fmt.Errorf("update delivery: %w", err)
+			}
+			if c.Outcome == hookd.OutcomeGone {
+				_, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?,
+					updated_at = ? WHERE id = ?`, c.DisableReason, micros(end), endpointID)
+				if err != nil {
+					return fmt.Errorf("disable endpoint: %w", err)
+				}
+			}
+		}
+		cur, ok := circuits[endpointID]
+		if !ok {
+			if cur, err = loadCircuit(ctx, tx, endpointID); err != nil {
+				return err
+			}
+			circuits[endpointID] = cur
+			order = append(order, endpointID)
+		}
+		*cur = policy.Next(*cur, c.Outcome == hookd.OutcomeSucceeded, end)
+	}
+	for _, id := range order {
+		c := circuits[id]
+		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET circuit_state = ?, circuit_failures = ?,
+			circuit_open_until = ?, circuit_opens = ? WHERE id = ?`,
+			string(c.State), c.ConsecutiveFailures, micros(c.OpenUntil), c.Opens, id)
+		if err != nil {
+			return fmt.Errorf("update circuit: %w", err)
+		}
 	}
 	return nil
 }

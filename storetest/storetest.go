@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"CompleteOutcomes", testCompleteOutcomes},
 		{"CompleteLostLease", testCompleteLostLease},
 		{"CompleteDeletedDelivery", testCompleteDeletedDelivery},
+		{"CompleteAndClaim", testCompleteAndClaim},
 		{"Circuit", testCircuit},
 		{"RetryDelivery", testRetryDelivery},
 		{"ReplayDead", testReplayDead},
