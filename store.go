@@ -181,6 +181,15 @@ type Completion struct {
 	DisableReason string    // for OutcomeGone
 }
 
+// Exclusive is implemented by stores that one process holds alone (SQLite
+// takes a process lock on its file). Exclusive reports whether no other
+// process claims from the store, so a dispatcher may refill the room its
+// completions free in the same write (CompleteAndClaim) without keeping an
+// endpoint's work from other nodes.
+type Exclusive interface {
+	Exclusive() bool
+}
+
 // Waker is implemented by stores that learn of new work from other
 // processes (Postgres LISTEN/NOTIFY). The channel receives a value when
 // deliveries may have become due; it is closed when the store closes.

@@ -28,10 +28,10 @@ type Dispatcher struct {
 	tokenWait chan time.Duration
 	// refill makes the recorder claim new work in the same store write that
 	// records finished attempts (CompleteAndClaim), so that a slot freed by
-	// a completion is refilled without a second write. It is on when no
-	// other process claims from the store (the store is not a hookd.Waker,
-	// e.g. SQLite, which one process holds): with several nodes the node
-	// that frees an endpoint's room would always take it back in the same
+	// a completion is refilled without a second write. It is on only when
+	// the store says no other process claims from it (hookd.Exclusive, as
+	// SQLite, which one process holds): with several nodes the node that
+	// frees an endpoint's room would always take it back in the same
 	// transaction, and the other nodes would never get that endpoint's work.
 	refill bool
 
@@ -68,8 +68,9 @@ func New(store hookd.Store, cfg Config) *Dispatcher {
 		free:      cfg.Workers,
 		endpoints: make(map[string]*endpointState),
 	}
-	_, shared := store.(hookd.Waker)
-	d.refill = !shared
+	if ex, ok := store.(hookd.Exclusive); ok {
+		d.refill = ex.Exclusive()
+	}
 	rt := cfg.Transport
 	if rt == nil {
 		d.transport = newTransport(cfg.Workers, cfg.AttemptTimeout, cfg.Guard)

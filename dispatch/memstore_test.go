@@ -316,3 +316,6 @@ func (s *memStore) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, 
 	s.mu.Unlock()
 	return s.ClaimDue(ctx, r)
 }
+
+// Exclusive: one memStore behaves like SQLite, held by one process.
+func (s *memStore) Exclusive() bool { return true }

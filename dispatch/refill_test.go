@@ -9,7 +9,7 @@ import (
 // sharedStore is a memStore that says other processes claim from it too.
 type sharedStore struct{ *memStore }
 
-func (sharedStore) Wakeups() <-chan struct{} { return nil }
+func (sharedStore) Exclusive() bool { return false }
 
 // TestRefill checks that the recorder refills freed slots in its completion
 // write on a store no other process claims from, and never on a shared one

@@ -241,3 +241,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return mapErr(tx.Commit())
 }
+
+// Exclusive reports true: the process lock on the file means no other
+// process claims from this store (see hookd.Exclusive).
+func (s *Store) Exclusive() bool { return true }
