@@ -172,6 +172,22 @@ const (
 	OutcomeGone
 )
 
+// String names the outcome as logs and metrics show it: succeeded, retry,
+// dead, gone (unknown for any other value).
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeSucceeded:
+		return "succeeded"
+	case OutcomeRetry:
+		return "retry"
+	case OutcomeDead:
+		return "dead"
+	case OutcomeGone:
+		return "gone"
+	}
+	return "unknown"
+}
+
 // Completion is a finished attempt to record.
 type Completion struct {
 	Owner         string

@@ -108,7 +108,7 @@ func (d *Dispatcher) attempt(ctx context.Context, c hookd.Claim, probe bool) (p 
 
 	attrs := []any{
 		"delivery", dl.ID, "endpoint", ep.ID, "event", ev.ID, "attempt", att.Number,
-		"status", att.StatusCode, "latency_ms", latency.Milliseconds(), "outcome", outcomeName(comp.Outcome),
+		"status", att.StatusCode, "latency_ms", latency.Milliseconds(), "outcome", comp.Outcome.String(),
 	}
 	if probe {
 		attrs = append(attrs, "probe", true)
@@ -168,18 +168,4 @@ func statusText(code int) string {
 		s += " (redirects are not followed)"
 	}
 	return s
-}
-
-func outcomeName(o hookd.Outcome) string {
-	switch o {
-	case hookd.OutcomeSucceeded:
-		return "succeeded"
-	case hookd.OutcomeRetry:
-		return "retry"
-	case hookd.OutcomeDead:
-		return "dead"
-	case hookd.OutcomeGone:
-		return "gone"
-	}
-	return "unknown"
 }

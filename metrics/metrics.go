@@ -62,7 +62,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // Attempt records one finished attempt (dispatch.Config.OnAttempt).
 func (m *Metrics) Attempt(a dispatch.AttemptInfo) {
-	m.attempts.WithLabelValues(outcomeName(a.Outcome), statusClass(a.StatusCode)).Inc()
+	m.attempts.WithLabelValues(a.Outcome.String(), statusClass(a.StatusCode)).Inc()
 	m.attemptSeconds.Observe(a.Latency.Seconds())
 	if a.Outcome == hookd.OutcomeSucceeded && a.DeliveryDelay > 0 {
 		m.deliverySeconds.Observe(a.DeliveryDelay.Seconds())
@@ -101,20 +101,6 @@ func (c countingIngester) Submit(ctx context.Context, events []hookd.NewEvent) (
 		}
 	}
 	return res, err
-}
-
-func outcomeName(o hookd.Outcome) string {
-	switch o {
-	case hookd.OutcomeSucceeded:
-		return "succeeded"
-	case hookd.OutcomeRetry:
-		return "retry"
-	case hookd.OutcomeDead:
-		return "dead"
-	case hookd.OutcomeGone:
-		return "gone"
-	}
-	return "unknown"
 }
 
 func statusClass(code int) string {

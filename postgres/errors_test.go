@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,70 +39,6 @@ func TestTranslate(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP to Postgres and can cut every connection, to play a
-// database that goes away and comes back on the same address.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, addr: "127.0.0.1:0", target: target}
-	p.up()
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *proxy) up() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			p.wg.Go(func() { io.Copy(s, c); s.Close() })
-			p.wg.Go(func() { io.Copy(c, s); c.Close() })
-		}
-	})
-}
-
-// down closes the listener and every connection, and waits for the copies.
-func (p *proxy) down() {
-	p.mu.Lock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 // The database goes away: calls fail with EUNAVAILABLE (503, /readyz
 // unready); it comes back: the pool reconnects by itself.
 func TestUnavailable(t *testing.T) {
@@ -113,8 +48,8 @@ func TestUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, u.Host)
-	u.Host = p.addr
+	p := testenv.StartProxy(t, u.Host)
+	u.Host = p.Addr()
 	s, err := Open(context.Background(), u.String(), Options{PollOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +60,7 @@ func TestUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.down()
+	p.Down()
 	short, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	wantCode(t, s.Ping(short), hookd.EUNAVAILABLE)
@@ -134,7 +69,7 @@ func TestUnavailable(t *testing.T) {
 	_, err = s.ClaimDue(short, hookd.ClaimRequest{Owner: "n", Now: t0, Lease: time.Minute, Limit: 1})
 	wantCode(t, err, hookd.EUNAVAILABLE)
 
-	p.up()
+	p.Up()
 	waitFor(t, "the pool to reconnect", func() bool { return s.Ping(ctx) == nil })
 	if _, err := s.IngestEvents(ctx, []hookd.NewEvent{newEvent("a", "", "", t0)}); err != nil {
 		t.Fatalf("ingest after recovery: %v", err)

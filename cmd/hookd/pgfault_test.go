@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,73 +12,6 @@ import (
 	"github.com/hookd/hookd/internal/testenv"
 	"github.com/jackc/pgx/v5"
 )
-
-// tcpProxy forwards TCP to Postgres and can cut every connection (and
-// refuse new ones) and come back on the same address: a database that
-// goes away without stopping the real server, which other tests share.
-type tcpProxy struct {
-	t      *testing.T
-	addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func startTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, addr: "127.0.0.1:0", target: target}
-	p.up()
-	t.Cleanup(p.down)
-	return p
-}
-
-// up listens on the proxy's address (the same port after a down) and
-// forwards every connection.
-func (p *tcpProxy) up() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			p.wg.Go(func() { io.Copy(s, c); s.Close() })
-			p.wg.Go(func() { io.Copy(c, s); c.Close() })
-		}
-	})
-}
-
-// down closes the listener and every connection, and waits for the copies.
-func (p *tcpProxy) down() {
-	p.mu.Lock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // getStatus answers the status of GET url, 0 on a transport error.
 func getStatus(client *http.Client, url string) int {
@@ -109,8 +40,8 @@ func TestPostgresCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := startTCPProxy(t, u.Host)
-	u.Host = px.addr
+	px := testenv.StartProxy(t, u.Host)
+	u.Host = px.Addr()
 	rc := newIDReceiver(t, 5*time.Millisecond)
 	p := startProc(t, "--db", u.String(), "--allow-private-destinations", "--retry-base", "50ms",
 		"--retry-max-delay", "500ms", "--attempt-timeout", "2s", "--lease", "5s", "--poll-interval", "100ms")
@@ -121,7 +52,7 @@ func TestPostgresCut(t *testing.T) {
 	if len(accepted) != 1000 {
 		t.Fatalf("accepted %d of 1000 events before the cut", len(accepted))
 	}
-	px.down()
+	px.Down()
 	cut := time.Now()
 	waitFor(t, 10*time.Second, "/readyz 503", func() bool { return getStatus(client, p.URL+"/readyz") == http.StatusServiceUnavailable })
 	pending, _ := rc.missing(accepted)
@@ -145,7 +76,7 @@ func TestPostgresCut(t *testing.T) {
 		t.Errorf("everything was delivered before the cut; the test did not exercise recovery")
 	}
 
-	px.up()
+	px.Up()
 	restored := time.Now()
 	waitFor(t, 30*time.Second, "/readyz 200 after the restore", func() bool { return getStatus(client, p.URL+"/readyz") == http.StatusOK })
 	ready := time.Since(restored)
