@@ -94,20 +94,7 @@ func produceCounting(ctx context.Context, url string, workers, total int, batch 
 				if err != nil || code != http.StatusAccepted {
 					continue // not accepted: the server may be down on purpose
 				}
-				var ids []string
-				if batch == 1 {
-					var ev eventJSON
-					if json.Unmarshal(raw, &ev) == nil {
-						ids = append(ids, ev.ID)
-					}
-				} else {
-					var res struct{ Data []eventJSON }
-					if json.Unmarshal(raw, &res) == nil {
-						for _, ev := range res.Data {
-							ids = append(ids, ev.ID)
-						}
-					}
-				}
+				ids := acceptedIDs(raw, batch > 1)
 				mu.Lock()
 				accepted = append(accepted, ids...)
 				mu.Unlock()
@@ -117,6 +104,26 @@ func produceCounting(ctx context.Context, url string, workers, total int, batch 
 	}
 	wg.Wait()
 	return accepted
+}
+
+// acceptedIDs returns the event ids of a 202 answer of POST /v1/events
+// (one event) or /v1/events/batch ({"data":[…]}).
+func acceptedIDs(raw []byte, batch bool) []string {
+	var ids []string
+	if !batch {
+		var ev eventJSON
+		if json.Unmarshal(raw, &ev) == nil {
+			ids = append(ids, ev.ID)
+		}
+		return ids
+	}
+	var res struct{ Data []eventJSON }
+	if json.Unmarshal(raw, &res) == nil {
+		for _, ev := range res.Data {
+			ids = append(ids, ev.ID)
+		}
+	}
+	return ids
 }
 
 // TestCrashLosesNothing ingests a few thousand events, kills hookd with

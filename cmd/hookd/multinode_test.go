@@ -195,20 +195,7 @@ func produceAcross(ctx context.Context, nodes []*node, workers, total, batch int
 					if err != nil || code != http.StatusAccepted {
 						continue
 					}
-					var ids []string
-					if batch == 1 {
-						var ev eventJSON
-						if json.Unmarshal(raw, &ev) == nil {
-							ids = append(ids, ev.ID)
-						}
-					} else {
-						var res struct{ Data []eventJSON }
-						if json.Unmarshal(raw, &res) == nil {
-							for _, ev := range res.Data {
-								ids = append(ids, ev.ID)
-							}
-						}
-					}
+					ids := acceptedIDs(raw, batch > 1)
 					mu.Lock()
 					accepted = append(accepted, ids...)
 					mu.Unlock()
