@@ -113,6 +113,15 @@ type Store interface {
 	// does and returns how many.
 	ReplayDead(ctx context.Context, f ReplayFilter, now time.Time) (int, error)
 
+	// RecoveredEndpoints returns the endpoints whose dead letters should be
+	// replayed automatically: not disabled, circuit closed, and an attempt to
+	// them succeeded (CompleteAttempts/CompleteAndClaim record the latest
+	// success per endpoint) after at least one of their dead deliveries
+	// died. SucceededAt is that success: replaying the deliveries that died
+	// before it (ReplayFilter.Until) cannot loop, since a replayed delivery
+	// that dies again dies after it.
+	RecoveredEndpoints(ctx context.Context) ([]Recovery, error)
+
 	// Purge deletes, oldest first, at most limit succeeded deliveries created
 	// before `before` (with their attempts) and then at most limit events
 	// created before `before` that have no delivery left (an event with a
@@ -135,6 +144,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
+}
+
+// Recovery is an endpoint that works again while it has dead deliveries.
+type Recovery struct {
+	EndpointID  string
+	SucceededAt time.Time
 }
 
 // ClaimRequest asks ClaimDue for work. Per-endpoint rate limits

@@ -100,6 +100,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	}
 
 	b := &pgx.Batch{}
+	succeeded := map[string]time.Time{} // endpoint id -> end of its latest success
 	for _, c := range cs {
 		a := c.Attempt
 		ep, ok := endpointOf[a.DeliveryID]
@@ -136,14 +137,18 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		}
 		b.Queue(update, args...)
 		circuits[ep] = policy.Next(circuits[ep], c.Outcome == hookd.OutcomeSucceeded, a.StartedAt.Add(a.Latency))
+		if c.Outcome == hookd.OutcomeSucceeded && a.StartedAt.Add(a.Latency).After(succeeded[ep]) {
+			succeeded[ep] = a.StartedAt.Add(a.Latency)
+		}
 	}
 	for _, ep := range eps {
 		if !exists[ep] {
 			continue // deleted meanwhile
 		}
 		c := circuits[ep]
-		b.Queue(`UPDATE endpoints SET circuit_state = $2, circuit_failures = $3, circuit_open_until = $4, circuit_opens = $5
-			WHERE id = $1`, ep, string(c.State), c.ConsecutiveFailures, nullTime(c.OpenUntil), c.Opens)
+		b.Queue(`UPDATE endpoints SET circuit_state = $2, circuit_failures = $3, circuit_open_until = $4, circuit_opens = $5,
+			last_success_at = greatest(last_success_at, $6) WHERE id = $1`,
+			ep, string(c.State), c.ConsecutiveFailures, nullTime(c.OpenUntil), c.Opens, nullTime(succeeded[ep]))
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write: %w", err)

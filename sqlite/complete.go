@@ -82,6 +82,7 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 	defer finish.Close()
 
 	circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
+	succeeded := map[string]int64{}          // endpoint id -> end of its latest success
 	var order []string
 	for i := range cs {
 		c := &cs[i]
@@ -132,12 +133,15 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 			order = append(order, endpointID)
 		}
 		*cur = policy.Next(*cur, c.Outcome == hookd.OutcomeSucceeded, end)
+		if c.Outcome == hookd.OutcomeSucceeded {
+			succeeded[endpointID] = max(succeeded[endpointID], micros(end))
+		}
 	}
 	for _, id := range order {
 		c := circuits[id]
 		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET circuit_state = ?, circuit_failures = ?,
-			circuit_open_until = ?, circuit_opens = ? WHERE id = ?`,
-			string(c.State), c.ConsecutiveFailures, micros(c.OpenUntil), c.Opens, id)
+			circuit_open_until = ?, circuit_opens = ?, last_success_at = max(last_success_at, ?) WHERE id = ?`,
+			string(c.State), c.ConsecutiveFailures, micros(c.OpenUntil), c.Opens, succeeded[id], id)
 		if err != nil {
 			return fmt.Errorf("update circuit: %w", err)
 		}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"DeleteCascade", testDeleteCascade},
 		{"Ping", testPing},
 		{"Purge", testPurge},
+		{"RecoveredEndpoints", testRecoveredEndpoints},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
