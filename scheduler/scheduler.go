@@ -154,3 +154,36 @@ func Retention(store hookd.Store, keep, every time.Duration, batch int, now func
 		return nil
 	}}
 }
+
+// AutoReplay returns the job that requeues the dead letters of recovered
+// endpoints (Store.RecoveredEndpoints): for each, the deliveries that died
+// before its latest success, oldest first by id, paced by the endpoint's
+// rate limit and in-flight cap at claim time. recovered is called with the
+// endpoint and how many were replayed (the endpoint.recovered operational
+// event); wake, when set, makes the dispatcher look at once.
+func AutoReplay(store hookd.Store, every time.Duration, now func() time.Time, recovered func(endpointID string, replayed int), wake func()) Job {
+	if now == nil {
+		now = time.Now
+	}
+	return Job{Name: "auto-replay", Every: every, Run: func(ctx context.Context) error {
+		rs, err := store.RecoveredEndpoints(ctx)
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, r := range rs {
+			n, err := store.ReplayDead(ctx, hookd.ReplayFilter{EndpointID: r.EndpointID, Until: r.SucceededAt}, now())
+			if err != nil {
+				return err
+			}
+			total += n
+			if n > 0 && recovered != nil {
+				recovered(r.EndpointID, n)
+			}
+		}
+		if total > 0 && wake != nil {
+			wake()
+		}
+		return nil
+	}}
+}

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,5 +107,56 @@ func TestRetentionJobPurges(t *testing.T) {
 	}
 	if es, _, err := store.ListEvents(ctx, hookd.EventFilter{}); err != nil || len(es) != 0 {
 		t.Errorf("events after retention: got %d (%v), want 0", len(es), err)
+	}
+}
+
+func TestAutoReplayJob(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, t0), URL: "https://example.com/", Secret: hookd.NewSecret(), CreatedAt: t0, UpdatedAt: t0}
+	if err := store.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	evs := []hookd.NewEvent{
+		{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, t0), Type: "a", Payload: []byte(`{}`), CreatedAt: t0}},
+		{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, t0), Type: "a", Payload: []byte(`{}`), CreatedAt: t0}},
+	}
+	if _, err := store.IngestEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	complete := func(at time.Time, outcome hookd.Outcome) {
+		cs, err := store.ClaimDue(ctx, hookd.ClaimRequest{Owner: "n", Now: at, Lease: time.Minute, Limit: 1})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("claim: %d, %v", len(cs), err)
+		}
+		a := hookd.Attempt{DeliveryID: cs[0].Delivery.ID, Number: cs[0].Delivery.Attempts + 1, StartedAt: at, StatusCode: 200}
+		if err := store.CompleteAttempts(ctx, []hookd.Completion{{Owner: "n", Outcome: outcome, Attempt: a}}, hookd.CircuitPolicy{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	complete(t0.Add(time.Minute), hookd.OutcomeDead)        // the first dies
+	complete(t0.Add(2*time.Minute), hookd.OutcomeSucceeded) // the second gets through: recovered
+
+	var got []string
+	woken := 0
+	job := scheduler.AutoReplay(store, time.Minute, func() time.Time { return t0.Add(3 * time.Minute) },
+		func(id string, n int) { got = append(got, fmt.Sprintf("%s:%d", id, n)) }, func() { woken++ })
+	if !scheduler.New(store, "n", nil, nil).RunOnce(ctx, job) {
+		t.Fatal("auto-replay did not run")
+	}
+	if want := ep.ID + ":1"; len(got) != 1 || got[0] != want || woken != 1 {
+		t.Fatalf("recovered: got %v (woken %d), want [%s] and one wake", got, woken, want)
+	}
+	ds, _, err := store.ListDeliveries(ctx, hookd.DeliveryFilter{Status: hookd.StatusDead})
+	if err != nil || len(ds) != 0 {
+		t.Errorf("dead after auto-replay: got %d (%v), want 0", len(ds), err)
+	}
+	// Nothing left to replay: the next run is quiet.
+	got = nil
+	scheduler.New(store, "n", nil, nil).RunOnce(ctx, job)
+	if len(got) != 0 {
+		t.Errorf("second run replayed %v, want nothing", got)
 	}
 }

@@ -31,6 +31,7 @@ type config struct {
 	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
 	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
 	Retention                time.Duration `default:"720h" help:"Age after which succeeded deliveries and their events are deleted."`
+	AutoReplayInterval       time.Duration `default:"30s" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
 	Workers                  int           `default:"64" help:"Concurrent delivery attempts in this process."`
 	MaxInFlight              int           `default:"16" help:"Default per-endpoint cap on concurrent attempts."`
 	PollInterval             time.Duration `default:"500ms" help:"How often to look for due retries when nothing wakes the dispatcher."`
@@ -72,6 +73,8 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--lease (%s) must exceed --attempt-timeout (%s), or an attempt still running could be sent again by another node", c.Lease, c.AttemptTimeout)
 	case c.ShutdownGrace < 0:
 		return fmt.Errorf("--shutdown-grace must not be negative, got %s", c.ShutdownGrace)
+	case c.AutoReplayInterval < 0:
+		return fmt.Errorf("--auto-replay-interval must not be negative, got %s", c.AutoReplayInterval)
 	case c.Retention < 0:
 		return fmt.Errorf("--retention must not be negative, got %s", c.Retention)
 	case c.Workers < 1:

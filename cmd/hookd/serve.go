@@ -101,6 +101,9 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	if cfg.Retention > 0 {
 		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, time.Minute, 1000, nil, log))
 	}
+	if cfg.AutoReplayInterval > 0 {
+		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.recovered, s.dispatcher.Wake))
+	}
 	s.scheduler = scheduler.New(s.store, owner, log, nil, jobs...)
 	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
 	a := api.New(api.Config{
@@ -205,6 +208,14 @@ func (s *server) opEvent(e dispatch.OpEvent) {
 	}
 	s.metrics.Operational(e.Type)
 	s.ops.Send(e.Type, data)
+}
+
+// recovered reports an endpoint whose dead letters were replayed because
+// it works again.
+func (s *server) recovered(endpointID string, replayed int) {
+	s.metrics.Operational(ops.EndpointRecovered)
+	s.ops.Send(ops.EndpointRecovered, map[string]any{"endpoint_id": endpointID, "replayed": replayed,
+		"at": time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // redactDB hides a password in a database URL for logging.
