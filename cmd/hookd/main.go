@@ -23,6 +23,11 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit."`
 	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints and verifies every webhook (development)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Endpoint endpointCmd `cmd:"" group:"Client" help:"Manage endpoints on a running server (--server, --api-key)."`
+	Event    eventCmd    `cmd:"" group:"Client" help:"Send and inspect events on a running server."`
+	Delivery deliveryCmd `cmd:"" group:"Client" help:"Inspect and retry deliveries on a running server."`
+	Replay   replayCmd   `cmd:"" group:"Client" help:"Requeue dead deliveries on a running server."`
 }
 
 func main() {
