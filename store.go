@@ -82,6 +82,13 @@ type Store interface {
 	// without spending an attempt, so that they are claimed again at their
 	// NextAttemptAt.
 	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error
+	// ReleaseClaimed clears the leases that one claim call of owner took:
+	// pending deliveries leased to owner until exactly leaseExpiresAt (that
+	// call's r.Now + r.Lease, at microsecond precision). A dispatcher calls
+	// it after a ClaimDue whose error leaves unknown whether it committed
+	// (a connection lost during COMMIT): without it, those deliveries would
+	// wait for their lease to expire. It returns how many it released.
+	ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error)
 	// CompleteAttempts records attempts in ONE transaction. For each: the
 	// attempt row is inserted (skipped when the delivery no longer exists);
 	// if the delivery is still leased to c.Owner it gets Attempts =

@@ -34,6 +34,12 @@ type Dispatcher struct {
 	// frees an endpoint's room would always take it back in the same
 	// transaction, and the other nodes would never get that endpoint's work.
 	refill bool
+	// ambiguous holds the lease ends (r.Now + r.Lease) of claim calls that
+	// failed: a connection lost during COMMIT leaves unknown whether they
+	// took leases. The loop releases them (Store.ReleaseClaimed) before its
+	// next claim, so such deliveries do not wait for the lease to expire.
+	// Guarded by mu.
+	ambiguous []time.Time
 
 	mu        sync.Mutex
 	started   bool

@@ -75,8 +75,11 @@ func (d *Dispatcher) sleep(ctx context.Context, timer *time.Timer, wait time.Dur
 // filled every free slot (there may be more due work); wait is how long the
 // loop may sleep before looking again.
 func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Duration, err error) {
-	now := d.cfg.Now()
 	wait = d.cfg.PollInterval
+	if err := d.releaseAmbiguous(ctx); err != nil {
+		return false, wait, err
+	}
+	now := d.cfg.Now()
 	d.mu.Lock()
 	free, exclude := d.reserveLocked(nil)
 	d.mu.Unlock()
@@ -98,6 +101,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	})
 	if err != nil {
 		d.unreserve(free)
+		d.noteAmbiguous(now)
 		return false, wait, fmt.Errorf("claim: %w", err)
 	}
 	if release := d.admit(claims, free); len(release) > 0 {
@@ -206,4 +210,35 @@ func (d *Dispatcher) run(c hookd.Claim, probe bool) {
 	d.finishLocked(c.Endpoint.ID, probe)
 	d.mu.Unlock()
 	d.Wake()
+}
+
+// noteAmbiguous remembers a failed claim call made at now: it may still have
+// committed its leases.
+func (d *Dispatcher) noteAmbiguous(now time.Time) {
+	d.mu.Lock()
+	d.ambiguous = append(d.ambiguous, now.Add(d.cfg.Lease))
+	d.mu.Unlock()
+}
+
+// releaseAmbiguous releases the leases of the failed claim calls noted by
+// noteAmbiguous (none were handed to a worker). It keeps those it could not
+// release and returns the error, for the loop's backoff.
+func (d *Dispatcher) releaseAmbiguous(ctx context.Context) error {
+	d.mu.Lock()
+	pending := d.ambiguous
+	d.ambiguous = nil
+	d.mu.Unlock()
+	for i, until := range pending {
+		n, err := d.store.ReleaseClaimed(context.WithoutCancel(ctx), d.cfg.Owner, until)
+		if err != nil {
+			d.mu.Lock()
+			d.ambiguous = append(d.ambiguous, pending[i:]...)
+			d.mu.Unlock()
+			return fmt.Errorf("release leases of a failed claim: %w", err)
+		}
+		if n > 0 {
+			d.log.Info("released leases of a failed claim", "count", n)
+		}
+	}
+	return nil
 }

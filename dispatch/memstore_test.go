@@ -319,3 +319,16 @@ func (s *memStore) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, 
 
 // Exclusive: one memStore behaves like SQLite, held by one process.
 func (s *memStore) Exclusive() bool { return true }
+
+func (s *memStore) ReleaseClaimed(_ context.Context, owner string, until time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, d := range s.deliveries {
+		if d.Status == hookd.StatusPending && d.LeaseOwner == owner && d.LeaseExpiresAt.Equal(until) {
+			d.LeaseOwner, d.LeaseExpiresAt = "", time.Time{}
+			n++
+		}
+	}
+	return n, nil
+}

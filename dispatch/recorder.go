@@ -119,6 +119,7 @@ func (r *recorder) write(comps []hookd.Completion, req hookd.ClaimRequest) (clai
 			return claims, true, nil
 		}
 		r.d.log.Error("record attempts and claim failed", "count", len(comps), "err", err)
+		r.d.noteAmbiguous(req.Now)
 	}
 	return nil, false, r.writeCompletions(comps)
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ClaimRateLimit", testClaimRateLimit},
 		{"ClaimRateLimitConcurrent", testClaimRateLimitConcurrent},
 		{"ReleaseClaims", testReleaseClaims},
+		{"ReleaseClaimed", testReleaseClaimed},
 		{"CompleteOutcomes", testCompleteOutcomes},
 		{"CompleteLostLease", testCompleteLostLease},
 		{"CompleteDeletedDelivery", testCompleteDeletedDelivery},
