@@ -82,7 +82,7 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 	defer finish.Close()
 
 	circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
-	succeeded := map[string]int64{}          // endpoint id -> end of its latest success
+	succeeded := map[string]int64{}         // endpoint id -> end of its latest success
 	var order []string
 	for i := range cs {
 		c := &cs[i]
