@@ -194,6 +194,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (s *Store) writeLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Not a prepared statement: SQLite applies PRAGMA synchronous while
+	// preparing it, so re-running a prepared one changes nothing
+	// (TestSynchronousPerWrite catches that).
 	if _, err := s.writer.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
 		return mapErr(err)
 	}
