@@ -50,6 +50,22 @@ type Attempt struct {
 	Error        string
 }
 
+// AttemptInfo describes one finished attempt as the dispatcher reports it
+// (dispatch.Config.OnAttempt) to whoever counts attempts, such as package
+// metrics. It lives in the domain so that neither of them imports the other.
+type AttemptInfo struct {
+	EndpointID string
+	DeliveryID string
+	StatusCode int // 0 when there was no response
+	Outcome    Outcome
+	Latency    time.Duration
+	// DeliveryDelay is the time from event creation to this successful
+	// attempt's end; 0 unless Outcome is OutcomeSucceeded.
+	DeliveryDelay time.Duration
+	// Probe is true for a circuit-breaker probe.
+	Probe bool
+}
+
 // MaxStoredResponse is how many bytes of a response body an attempt keeps.
 const MaxStoredResponse = 4 << 10
 

@@ -74,21 +74,23 @@ type Store interface {
 	// that endpoint's deliveries and deducts one token per delivery it
 	// returns, atomically with the leases, so concurrent claims never spend
 	// the same tokens. A claim whose Now is earlier than the bucket's last
-	// spend refills nothing. ReleaseClaims does not give tokens back. An
+	// spend refills nothing. ReleaseDeliveries does not give tokens back. An
 	// endpoint without tokens contributes nothing; it never keeps the claim
 	// from returning other endpoints' work.
 	ClaimDue(ctx context.Context, r ClaimRequest) ([]Claim, error)
-	// ReleaseClaims clears the lease of deliveries still leased to owner,
-	// without spending an attempt, so that they are claimed again at their
-	// NextAttemptAt.
-	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error
-	// ReleaseClaimed clears the leases that one claim call of owner took:
-	// pending deliveries leased to owner until exactly leaseExpiresAt (that
-	// call's r.Now + r.Lease, at microsecond precision). A dispatcher calls
-	// it after a ClaimDue whose error leaves unknown whether it committed
-	// (a connection lost during COMMIT): without it, those deliveries would
-	// wait for their lease to expire. It returns how many it released.
-	ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error)
+	// ReleaseDeliveries clears the lease of the given deliveries that are
+	// still leased to owner, without spending an attempt, so that they are
+	// claimed again at their NextAttemptAt (claims a dispatcher took but
+	// will not attempt).
+	ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error
+	// ReleaseLeasesExpiringAt clears the leases that one claim call of owner
+	// took: pending deliveries leased to owner until exactly leaseExpiresAt
+	// (that call's r.Now + r.Lease, at microsecond precision). A dispatcher
+	// calls it after a ClaimDue whose error leaves unknown whether it
+	// committed (a connection lost during COMMIT): without it, those
+	// deliveries would wait for their lease to expire. It returns how many
+	// it released.
+	ReleaseLeasesExpiringAt(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error)
 	// CompleteAttempts records attempts in ONE transaction. For each: the
 	// attempt row is inserted (skipped when the delivery no longer exists);
 	// if the delivery is still leased to c.Owner it gets Attempts =

@@ -34,7 +34,7 @@ func TestHealth(t *testing.T) {
 }
 
 // downStore is a store whose Ping fails; nothing else is called.
-type downStore struct{ hookd.Store }
+type downStore struct{ Store }
 
 func (downStore) Ping(context.Context) error { return hookd.Errorf(hookd.EUNAVAILABLE, "down") }
 

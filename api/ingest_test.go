@@ -103,7 +103,7 @@ func BenchmarkCreateEvent(b *testing.B) {
 
 // countingStore counts IngestEvents calls.
 type countingStore struct {
-	hookd.Store
+	Store
 	commits atomic.Int64
 }
 

@@ -33,7 +33,7 @@ const (
 // Config configures a Server. Store is required; every other field has a
 // default.
 type Config struct {
-	Store hookd.Store
+	Store Store
 	// Ingest commits events; default: Store.IngestEvents directly (no
 	// group commit).
 	Ingest Ingester
@@ -120,7 +120,7 @@ func (s *Server) now() time.Time {
 }
 
 // storeIngester ingests straight into the store, one transaction per call.
-type storeIngester struct{ store hookd.Store }
+type storeIngester struct{ store Store }
 
 func (i storeIngester) Submit(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
 	return i.store.IngestEvents(ctx, events)

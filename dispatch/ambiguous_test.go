@@ -13,12 +13,12 @@ import (
 // committedButFailedStore's first claim takes its leases and then reports
 // an error, as a connection lost during COMMIT does.
 type committedButFailedStore struct {
-	*memStore
+	*faultStore
 	failed atomic.Bool
 }
 
 func (s *committedButFailedStore) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
-	cs, err := s.memStore.ClaimDue(ctx, r)
+	cs, err := s.faultStore.ClaimDue(ctx, r)
 	if err == nil && len(cs) > 0 && s.failed.CompareAndSwap(false, true) {
 		return nil, errors.New("connection lost during commit")
 	}
@@ -33,10 +33,9 @@ func (s *committedButFailedStore) Exclusive() bool { return false }
 // next claim, so the delivery goes out long before the lease would expire.
 func TestAmbiguousClaimReleased(t *testing.T) {
 	t.Parallel()
-	mem := newMemStore()
-	store := &committedButFailedStore{memStore: mem}
-	e := newEnvOn(t, store, func(c *Config) { c.Lease = time.Hour })
-	e.mem = mem
+	fs := newFaultStore(t)
+	store := &committedButFailedStore{faultStore: fs}
+	e := newEnvOn(t, fs, store, func(c *Config) { c.Lease = time.Hour })
 	srv, n := statusServer(t, 200)
 	ep := e.endpoint(srv.URL, nil)
 	_, id := e.send(ep, "order.created", `{}`)

@@ -123,7 +123,7 @@ func (d *Dispatcher) attempt(ctx context.Context, c hookd.Claim, probe bool) (p 
 		d.log.Info("attempt failed", attrs...)
 	}
 	if d.cfg.OnAttempt != nil {
-		info := AttemptInfo{
+		info := hookd.AttemptInfo{
 			EndpointID: ep.ID, DeliveryID: dl.ID, StatusCode: att.StatusCode,
 			Outcome: comp.Outcome, Latency: latency, Probe: probe,
 		}

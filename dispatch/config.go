@@ -64,7 +64,7 @@ type Config struct {
 	OnEvent func(OpEvent)
 	// OnAttempt receives every finished attempt (metrics). It is called from
 	// the attempt goroutine and must return quickly.
-	OnAttempt func(AttemptInfo)
+	OnAttempt func(hookd.AttemptInfo)
 }
 
 // Operational event types sent to Config.OnEvent.
@@ -88,20 +88,6 @@ type OpEvent struct {
 	Error      string
 	// Reason is why the endpoint was disabled (EventEndpointDisabled).
 	Reason string
-}
-
-// AttemptInfo describes one finished attempt for metrics.
-type AttemptInfo struct {
-	EndpointID string
-	DeliveryID string
-	StatusCode int // 0 when there was no response
-	Outcome    hookd.Outcome
-	Latency    time.Duration
-	// DeliveryDelay is the time from event creation to this successful
-	// attempt's end; 0 unless Outcome is hookd.OutcomeSucceeded.
-	DeliveryDelay time.Duration
-	// Probe is true for a circuit-breaker probe.
-	Probe bool
 }
 
 // maxResponseRead is how much of a response body is read before closing.

@@ -90,7 +90,7 @@ func BenchmarkDispatch(b *testing.B) {
 
 // countingStore counts the dispatcher's claim and completion writes.
 type countingStore struct {
-	hookd.Store
+	Store
 	claims, completes atomic.Int64
 }
 

@@ -15,7 +15,7 @@ import (
 // Dispatcher claims due deliveries and sends them. Create it with New, run it
 // with Start and end it with Stop.
 type Dispatcher struct {
-	store     hookd.Store
+	store     Store
 	cfg       Config
 	log       *slog.Logger
 	client    *http.Client
@@ -36,8 +36,9 @@ type Dispatcher struct {
 	refill bool
 	// ambiguous holds the lease ends (r.Now + r.Lease) of claim calls that
 	// failed: a connection lost during COMMIT leaves unknown whether they
-	// took leases. The loop releases them (Store.ReleaseClaimed) before its
-	// next claim, so such deliveries do not wait for the lease to expire.
+	// took leases. The loop releases them (Store.ReleaseLeasesExpiringAt)
+	// before its next claim, so such deliveries do not wait for the lease
+	// to expire.
 	// Guarded by mu.
 	ambiguous []time.Time
 
@@ -63,7 +64,7 @@ type Dispatcher struct {
 
 // New returns a Dispatcher for store configured by cfg (zero fields take
 // their documented defaults). It does nothing until Start.
-func New(store hookd.Store, cfg Config) *Dispatcher {
+func New(store Store, cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults()
 	d := &Dispatcher{
 		store:     store,
@@ -163,7 +164,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	var relErr error
 	if len(ids) > 0 {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := d.store.ReleaseClaims(rctx, d.cfg.Owner, ids); err != nil {
+		if err := d.store.ReleaseDeliveries(rctx, d.cfg.Owner, ids); err != nil {
 			relErr = fmt.Errorf("stop: release %d claims: %w", len(ids), err)
 		}
 		cancel()

@@ -4,51 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ssrf"
-	"github.com/hookd/hookd/sqlite"
 )
 
 // testSecret is a valid "whsec_" secret (32 bytes).
 const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw1ruqOV5M1eo="
 
-// env is a running dispatcher on a fresh store, with its operational events.
+// env is a running dispatcher on a real SQLite store in a temporary
+// directory, with its operational events.
 type env struct {
-	t      testing.TB
-	store  hookd.Store
-	mem    *memStore // nil when store is not the in-memory fake
+	t testing.TB
+	// store is the database the test sets up and inspects (and, unless
+	// newEnvOn was given a wrapper, what the dispatcher calls).
+	store  *faultStore
 	d      *Dispatcher
 	ops    chan OpEvent
 	stopOK bool
 }
 
-// newEnv starts a dispatcher on the in-memory fake store with fast test
+// newEnv starts a dispatcher on a fresh SQLite store with fast test
 // settings changed by mod.
-func newEnv(t *testing.T, mod func(*Config)) *env {
+func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	mem := newMemStore()
-	e := newEnvOn(t, mem, mod)
-	e.mem = mem
-	return e
+	s := newFaultStore(t)
+	return newEnvOn(t, s, s, mod)
 }
 
-// newSQLiteEnv is newEnv on a fresh SQLite database.
-func newSQLiteEnv(t testing.TB, mod func(*Config)) *env {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return newEnvOn(t, s, mod)
-}
-
-// newEnvOn starts a dispatcher on store.
-func newEnvOn(t testing.TB, store hookd.Store, mod func(*Config)) *env {
+// newEnvOn starts a dispatcher that calls ds, a wrapper of store (or store
+// itself); the test sets up and inspects store.
+func newEnvOn(t testing.TB, store *faultStore, ds Store, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, store: store, ops: make(chan OpEvent, 100)}
 	cfg := Config{
@@ -71,7 +59,7 @@ func newEnvOn(t testing.TB, store hookd.Store, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e.d = New(e.store, cfg)
+	e.d = New(ds, cfg)
 	if err := e.d.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}

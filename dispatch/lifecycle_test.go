@@ -100,7 +100,7 @@ func TestWakeStartsDeliveryAtOnce(t *testing.T) {
 	srv, n := statusServer(t, 200)
 	ep := e.endpoint(srv.URL, nil)
 	// Let the loop reach its wait first, so the wake is what moves it.
-	waitFor(t, "first claim", func() bool { e.mem.mu.Lock(); defer e.mem.mu.Unlock(); return e.mem.claimCalls > 0 })
+	waitFor(t, "first claim", func() bool { claims, _, _ := e.store.counts(); return claims > 0 })
 	_, id := e.send(ep, "order.created", `{}`)
 	e.waitStatus(id, hookd.StatusSucceeded)
 	if n.Load() != 1 {
@@ -111,9 +111,7 @@ func TestWakeStartsDeliveryAtOnce(t *testing.T) {
 func TestRecorderRetriesStoreErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.mem.mu.Lock()
-	e.mem.failCompletes = 3
-	e.mem.mu.Unlock()
+	e.store.failNextCompletes(3)
 	srv, n := statusServer(t, 200)
 	ep := e.endpoint(srv.URL, nil)
 	_, id := e.send(ep, "order.created", `{}`)
@@ -121,9 +119,7 @@ func TestRecorderRetriesStoreErrors(t *testing.T) {
 	if d.Attempts != 1 || n.Load() != 1 {
 		t.Errorf("got %d attempts recorded, %d requests; want 1 and 1", d.Attempts, n.Load())
 	}
-	e.mem.mu.Lock()
-	calls := e.mem.completeCalls
-	e.mem.mu.Unlock()
+	_, calls, _ := e.store.counts()
 	if calls < 4 {
 		t.Errorf("CompleteAttempts calls: got %d, want at least 4 (3 failures, 1 success)", calls)
 	}
@@ -131,7 +127,7 @@ func TestRecorderRetriesStoreErrors(t *testing.T) {
 
 func TestStartStopOnce(t *testing.T) {
 	t.Parallel()
-	d := New(newMemStore(), Config{PollInterval: 10 * time.Millisecond})
+	d := New(newFaultStore(t), Config{PollInterval: 10 * time.Millisecond})
 	ctx := context.Background()
 	if err := d.Stop(ctx); err == nil {
 		t.Error("stop before start: got nil, want an error")

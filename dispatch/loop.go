@@ -105,7 +105,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 		return false, wait, fmt.Errorf("claim: %w", err)
 	}
 	if release := d.admit(claims, free); len(release) > 0 {
-		if err := d.store.ReleaseClaims(cctx, d.cfg.Owner, release); err != nil {
+		if err := d.store.ReleaseDeliveries(cctx, d.cfg.Owner, release); err != nil {
 			// The leases expire on their own; the work is only delayed.
 			d.log.Error("release claims failed", "count", len(release), "err", err)
 		}
@@ -229,7 +229,7 @@ func (d *Dispatcher) releaseAmbiguous(ctx context.Context) error {
 	d.ambiguous = nil
 	d.mu.Unlock()
 	for i, until := range pending {
-		n, err := d.store.ReleaseClaimed(context.WithoutCancel(ctx), d.cfg.Owner, until)
+		n, err := d.store.ReleaseLeasesExpiringAt(context.WithoutCancel(ctx), d.cfg.Owner, until)
 		if err != nil {
 			d.mu.Lock()
 			d.ambiguous = append(d.ambiguous, pending[i:]...)

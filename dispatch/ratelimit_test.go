@@ -15,9 +15,9 @@ import (
 // store's token bucket instead of a limiter each.
 func TestRateLimitAcrossDispatchers(t *testing.T) {
 	t.Parallel()
-	mem := newMemStore()
-	a := newEnvOn(t, mem, func(c *Config) { c.Owner = "node-a" })
-	b := newEnvOn(t, mem, func(c *Config) { c.Owner = "node-b" })
+	s := newFaultStore(t)
+	a := newEnvOn(t, s, s, func(c *Config) { c.Owner = "node-a" })
+	b := newEnvOn(t, s, s, func(c *Config) { c.Owner = "node-b" })
 	var (
 		mu    sync.Mutex
 		times []time.Time

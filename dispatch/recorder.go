@@ -169,7 +169,7 @@ func (d *Dispatcher) recorded(batch []pending, ok bool, claims []hookd.Claim, re
 	d.mu.Unlock()
 	if release := d.admit(claims, reserved); len(release) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, release); err != nil {
+		if err := d.store.ReleaseDeliveries(ctx, d.cfg.Owner, release); err != nil {
 			// The leases expire on their own; the work is only delayed.
 			d.log.Error("release claims failed", "count", len(release), "err", err)
 		}

@@ -6,8 +6,8 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// sharedStore is a memStore that says other processes claim from it too.
-type sharedStore struct{ *memStore }
+// sharedStore is a faultStore that says other processes claim from it too.
+type sharedStore struct{ *faultStore }
 
 func (sharedStore) Exclusive() bool { return false }
 
@@ -28,13 +28,12 @@ func TestRefill(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			mem := newMemStore()
-			var store hookd.Store = mem
+			fs := newFaultStore(t)
+			var store Store = fs
 			if c.shared {
-				store = sharedStore{mem}
+				store = sharedStore{fs}
 			}
-			e := newEnvOn(t, store, nil)
-			e.mem = mem
+			e := newEnvOn(t, fs, store, nil)
 			srv, n := statusServer(t, 200)
 			ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxInFlight = 2 })
 			var ids []string
@@ -48,9 +47,7 @@ func TestRefill(t *testing.T) {
 			if n.Load() != 20 {
 				t.Errorf("requests: got %d, want 20", n.Load())
 			}
-			mem.mu.Lock()
-			refills := mem.refillCalls
-			mem.mu.Unlock()
+			_, _, refills := fs.counts()
 			if (refills > 0) != c.wantRefill {
 				t.Errorf("got %d refilling completion writes, want some: %v", refills, c.wantRefill)
 			}

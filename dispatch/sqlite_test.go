@@ -12,12 +12,13 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// TestSQLiteEndToEnd runs the main paths against the real SQLite store.
+// TestSQLiteEndToEnd runs the main paths against the real SQLite store,
+// with no wrapper counting or failing calls.
 func TestSQLiteEndToEnd(t *testing.T) {
 	t.Parallel()
 	t.Run("retries then success", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, nil)
+		e := newEnv(t, nil)
 		srv, _ := statusServer(t, 503, 500, 200)
 		ep := e.endpoint(srv.URL, nil)
 		_, id := e.send(ep, "order.created", `{"a":1}`)
@@ -32,7 +33,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 	})
 	t.Run("dead after max attempts", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, nil)
+		e := newEnv(t, nil)
 		srv, _ := statusServer(t, 500)
 		ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxAttempts = 2 })
 		_, id := e.send(ep, "order.created", `{}`)
@@ -42,7 +43,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 	})
 	t.Run("410 disables", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, nil)
+		e := newEnv(t, nil)
 		srv, _ := statusServer(t, 410)
 		ep := e.endpoint(srv.URL, nil)
 		_, id := e.send(ep, "order.created", `{}`)
@@ -54,7 +55,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 	})
 	t.Run("max in flight", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, nil)
+		e := newEnv(t, nil)
 		srv := newConcurrencyServer(t, 10*time.Millisecond)
 		ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxInFlight = 2 })
 		var ids []string
@@ -71,7 +72,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 	})
 	t.Run("circuit probe", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, func(c *Config) {
+		e := newEnv(t, func(c *Config) {
 			c.Circuit = hookd.CircuitPolicy{Threshold: 2, Cooldown: 100 * time.Millisecond, MaxCooldown: 100 * time.Millisecond}
 			c.Retry.MaxAttempts = 100
 		})
@@ -99,7 +100,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 	})
 	t.Run("stop drains", func(t *testing.T) {
 		t.Parallel()
-		e := newSQLiteEnv(t, nil)
+		e := newEnv(t, nil)
 		srv, arrived, release := blockingServer(t)
 		ep := e.endpoint(srv.URL, nil)
 		_, id := e.send(ep, "order.created", `{}`)

@@ -12,6 +12,11 @@ import (
 // DefaultMaxBatch is the default upper bound of events in one commit.
 const DefaultMaxBatch = 1000
 
+// Store is the part of hookd.Store the committer calls.
+type Store interface {
+	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
+}
+
 // Options configure a Committer.
 type Options struct {
 	// MaxBatch bounds the events of one store.IngestEvents call (default
@@ -29,7 +34,7 @@ type Options struct {
 // the queue and ends that goroutine. Submit before Start or after Stop
 // returns EUNAVAILABLE.
 type Committer struct {
-	store    hookd.Store
+	store    Store
 	maxBatch int
 	onCommit func()
 
@@ -62,7 +67,7 @@ type reply struct {
 }
 
 // New returns a Committer writing to store. Call Start before Submit.
-func New(store hookd.Store, opts Options) *Committer {
+func New(store Store, opts Options) *Committer {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}

@@ -17,7 +17,7 @@ func event(id string) hookd.NewEvent {
 }
 
 // start returns a running committer over store, stopped at cleanup.
-func start(t *testing.T, store hookd.Store, opts Options) *Committer {
+func start(t *testing.T, store Store, opts Options) *Committer {
 	t.Helper()
 	c := New(store, opts)
 	if err := c.Start(context.Background()); err != nil {

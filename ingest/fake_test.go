@@ -8,13 +8,11 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// fakeStore implements IngestEvents in memory; every other method panics
-// through the nil embedded interface. It records each call's size, fails
+// fakeStore implements the committer's Store (IngestEvents) in memory. It
+// records each call's size, fails
 // a whole call when any event targets a missing endpoint (as the real
 // store does), and can be made unavailable or blocked.
 type fakeStore struct {
-	hookd.Store
-
 	mu        sync.Mutex
 	calls     []int // events per IngestEvents call
 	keys      map[string]hookd.Event

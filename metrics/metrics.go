@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/dispatch"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -61,7 +60,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Attempt records one finished attempt (dispatch.Config.OnAttempt).
-func (m *Metrics) Attempt(a dispatch.AttemptInfo) {
+func (m *Metrics) Attempt(a hookd.AttemptInfo) {
 	m.attempts.WithLabelValues(a.Outcome.String(), statusClass(a.StatusCode)).Inc()
 	m.attemptSeconds.Observe(a.Latency.Seconds())
 	if a.Outcome == hookd.OutcomeSucceeded && a.DeliveryDelay > 0 {

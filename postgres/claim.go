@@ -361,9 +361,9 @@ func withParents(ctx context.Context, tx pgx.Tx, ds []*hookd.Delivery) ([]hookd.
 	return claims, nil
 }
 
-// ReleaseClaims clears the lease of those of deliveryIDs still leased to
+// ReleaseDeliveries clears the lease of those of deliveryIDs still leased to
 // owner, without spending an attempt.
-func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error {
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}

@@ -82,7 +82,7 @@ func TestClaimDueRules(t *testing.T) {
 			for i, c := range cs {
 				ids[i] = c.Delivery.ID
 			}
-			if err := s.ReleaseClaims(context.Background(), "rescuer", ids); err != nil {
+			if err := s.ReleaseDeliveries(context.Background(), "rescuer", ids); err != nil {
 				t.Fatal(err)
 			}
 		})

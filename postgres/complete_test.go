@@ -84,7 +84,7 @@ func TestCompleteAttempts(t *testing.T) {
 			if ep.Circuit.State != tt.wantState || ep.Circuit.ConsecutiveFailures != wantFailures {
 				t.Errorf("got circuit %+v, want %s with %d failures", ep.Circuit, tt.wantState, wantFailures)
 			}
-			if err := s.ReleaseClaims(ctx, "n1", []string{d.ID}); err != nil {
+			if err := s.ReleaseDeliveries(ctx, "n1", []string{d.ID}); err != nil {
 				t.Fatal(err)
 			}
 		})

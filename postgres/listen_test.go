@@ -73,7 +73,7 @@ func TestWakeups(t *testing.T) {
 		}},
 		{"release", func() {
 			claim(t, other, hookd.ClaimRequest{Owner: "o", Now: t0, Limit: 1})
-			if err := other.ReleaseClaims(ctx, "o", []string{dID}); err != nil {
+			if err := other.ReleaseDeliveries(ctx, "o", []string{dID}); err != nil {
 				t.Fatal(err)
 			}
 		}},

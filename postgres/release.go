@@ -8,9 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ReleaseClaimed clears the leases one claim call of owner took: those
+// ReleaseLeasesExpiringAt clears the leases one claim call of owner took: those
 // leased to owner until exactly leaseExpiresAt (see hookd.Store).
-func (s *Store) ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error) {
+func (s *Store) ReleaseLeasesExpiringAt(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET lease_owner = '', lease_expires_at = NULL
@@ -25,7 +25,7 @@ func (s *Store) ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("release claimed: %w", err)
+		return 0, fmt.Errorf("release leases of one claim: %w", err)
 	}
 	return n, nil
 }

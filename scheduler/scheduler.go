@@ -26,7 +26,7 @@ type Job struct {
 	Run func(ctx context.Context) error
 }
 
-// Leaser is the part of hookd.Store the scheduler needs.
+// Leaser is the part of hookd.Store the scheduler itself calls.
 type Leaser interface {
 	AcquireJobLease(ctx context.Context, job, owner string, now time.Time, ttl time.Duration) (bool, error)
 }
@@ -129,9 +129,20 @@ func (s *Scheduler) RunOnce(ctx context.Context, j Job) bool {
 	return true
 }
 
+// Purger is the part of hookd.Store the retention job calls.
+type Purger interface {
+	Purge(ctx context.Context, before time.Time, limit int) (deliveries, events int, err error)
+}
+
+// Replayer is the part of hookd.Store the auto-replay job calls.
+type Replayer interface {
+	RecoveredEndpoints(ctx context.Context) ([]hookd.Recovery, error)
+	ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error)
+}
+
 // Retention returns the job that deletes succeeded deliveries and their
 // events older than keep, in batches of batch rows, every interval.
-func Retention(store hookd.Store, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
+func Retention(store Purger, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
 	if now == nil {
 		now = time.Now
 	}
@@ -161,7 +172,7 @@ func Retention(store hookd.Store, keep, every time.Duration, batch int, now func
 // rate limit and in-flight cap at claim time. recovered is called with the
 // endpoint and how many were replayed (the endpoint.recovered operational
 // event); wake, when set, makes the dispatcher look at once.
-func AutoReplay(store hookd.Store, every time.Duration, now func() time.Time, recovered func(endpointID string, replayed int), wake func()) Job {
+func AutoReplay(store Replayer, every time.Duration, now func() time.Time, recovered func(endpointID string, replayed int), wake func()) Job {
 	if now == nil {
 		now = time.Now
 	}

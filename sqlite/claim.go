@@ -19,7 +19,7 @@ const dueEndpoint = `e.disabled = 0 AND (e.circuit_state = 'closed' OR e.circuit
 const dueDelivery = `d.status = 'pending' AND d.next_attempt_at <= ?1
 	AND (d.lease_owner = '' OR d.lease_expires_at <= ?1)`
 
-// Statements of ClaimDue and ReleaseClaims, prepared once on the writer.
+// Statements of ClaimDue and ReleaseDeliveries, prepared once on the writer.
 const (
 	qClaimUncapped = `UPDATE deliveries SET lease_owner = ?4, lease_expires_at = ?5
 				WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_due
@@ -283,9 +283,9 @@ func (s *Store) loadClaims(ctx context.Context, tx *sql.Tx, ds []*hookd.Delivery
 	return claims, nil
 }
 
-// ReleaseClaims clears the lease of the given deliveries still leased to
+// ReleaseDeliveries clears the lease of the given deliveries still leased to
 // owner, without spending an attempt.
-func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string) error {
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}

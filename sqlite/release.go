@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// ReleaseClaimed clears the leases one claim call of owner took: those
+// ReleaseLeasesExpiringAt clears the leases one claim call of owner took: those
 // leased to owner until exactly leaseExpiresAt (see hookd.Store).
-func (s *Store) ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error) {
+func (s *Store) ReleaseLeasesExpiringAt(ctx context.Context, owner string, leaseExpiresAt time.Time) (int, error) {
 	var n int64
 	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = '', lease_expires_at = 0
@@ -21,7 +21,7 @@ func (s *Store) ReleaseClaimed(ctx context.Context, owner string, leaseExpiresAt
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("release claimed: %w", err)
+		return 0, fmt.Errorf("release leases of one claim: %w", err)
 	}
 	return int(n), nil
 }

@@ -247,7 +247,7 @@ func testClaimMaxInFlight(t *testing.T, open Opener) {
 	}
 }
 
-func testReleaseClaims(t *testing.T, open Opener) {
+func testReleaseDeliveries(t *testing.T, open Opener) {
 	f := setup(t, open)
 	f.endpoint("t")
 	f.ingest(event("t", "x", t0), event("t", "x", t0), event("t", "x", t0))
@@ -256,14 +256,14 @@ func testReleaseClaims(t *testing.T, open Opener) {
 		t.Fatalf("got %d claims, want 3", len(cs))
 	}
 	ids := claimIDs(cs)
-	if err := f.s.ReleaseClaims(f.ctx, "n2", ids); err != nil {
-		t.Fatalf("ReleaseClaims: %v", err)
+	if err := f.s.ReleaseDeliveries(f.ctx, "n2", ids); err != nil {
+		t.Fatalf("ReleaseDeliveries: %v", err)
 	}
 	if got := f.claim(hookd.ClaimRequest{Owner: "n2", Now: t0, Limit: 10}); len(got) != 0 {
 		t.Errorf("another owner released n1's claims: got %d claims, want 0", len(got))
 	}
-	if err := f.s.ReleaseClaims(f.ctx, "n1", ids[:2]); err != nil {
-		t.Fatalf("ReleaseClaims: %v", err)
+	if err := f.s.ReleaseDeliveries(f.ctx, "n1", ids[:2]); err != nil {
+		t.Fatalf("ReleaseDeliveries: %v", err)
 	}
 	for _, id := range ids[:2] {
 		d := f.delivery(id)

@@ -29,7 +29,7 @@ func getStatus(client *http.Client, url string) int {
 // 202); after the restore hookd is ready again by itself and delivers every
 // accepted event. It runs with the default --lease (attempt timeout + 30 s):
 // a claim whose commit the cut made ambiguous is released by the dispatcher
-// (Store.ReleaseClaimed) rather than waited out, which before that change
+// (Store.ReleaseLeasesExpiringAt) rather than waited out, which before that change
 // made some runs take 14–32 s to recover.
 func TestPostgresCut(t *testing.T) {
 	if testing.Short() {

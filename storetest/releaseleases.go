@@ -7,10 +7,10 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// testReleaseClaimed: the leases of exactly one claim call (owner and lease
+// testReleaseLeasesExpiringAt: the leases of exactly one claim call (owner and lease
 // end) are cleared; another claim of the same owner and another owner's
 // claim keep theirs.
-func testReleaseClaimed(t *testing.T, open Opener) {
+func testReleaseLeasesExpiringAt(t *testing.T, open Opener) {
 	f := setup(t, open)
 	f.endpoint("t")
 	f.ingest(event("t", "x", t0), event("t", "x", t0), event("t", "x", t0))
@@ -22,9 +22,9 @@ func testReleaseClaimed(t *testing.T, open Opener) {
 		t.Fatalf("claims: got %d, %d, %d; want 1 each", len(first), len(second), len(other))
 	}
 	// t0 carries nanoseconds: the store matches at microsecond precision.
-	n, err := f.s.ReleaseClaimed(f.ctx, "n1", t0.Add(lease))
+	n, err := f.s.ReleaseLeasesExpiringAt(f.ctx, "n1", t0.Add(lease))
 	if err != nil || n != 1 {
-		t.Fatalf("ReleaseClaimed: got %d, %v; want 1", n, err)
+		t.Fatalf("ReleaseLeasesExpiringAt: got %d, %v; want 1", n, err)
 	}
 	if d := f.delivery(first[0].Delivery.ID); d.LeaseOwner != "" || d.Attempts != 0 {
 		t.Errorf("released delivery: owner %q attempts %d, want no lease and no attempt spent", d.LeaseOwner, d.Attempts)
@@ -38,7 +38,7 @@ func testReleaseClaimed(t *testing.T, open Opener) {
 	if len(again) != 1 || again[0].Delivery.ID != first[0].Delivery.ID {
 		t.Errorf("claim after release: got %v, want only %s", claimIDs(again), first[0].Delivery.ID)
 	}
-	if n, err := f.s.ReleaseClaimed(f.ctx, "n1", t0.Add(time.Hour)); err != nil || n != 0 {
-		t.Errorf("ReleaseClaimed of no claim: got %d, %v; want 0", n, err)
+	if n, err := f.s.ReleaseLeasesExpiringAt(f.ctx, "n1", t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("ReleaseLeasesExpiringAt of no claim: got %d, %v; want 0", n, err)
 	}
 }

@@ -1,0 +1,32 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Store is the part of hookd.Store the API calls: the resources it serves
+// and the requeues it starts. Both backends implement it; its behaviour is
+// the hookd.Store contract.
+type Store interface {
+	CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error
+	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
+	ListEndpoints(ctx context.Context, tenantID *string, page hookd.Page) ([]*hookd.Endpoint, string, error)
+	CountEndpoints(ctx context.Context, tenantID string) (int, error)
+	UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error
+	DeleteEndpoint(ctx context.Context, id string) error
+
+	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
+	GetEvent(ctx context.Context, id string) (*hookd.Event, error)
+	ListEvents(ctx context.Context, f hookd.EventFilter) ([]*hookd.Event, string, error)
+
+	GetDelivery(ctx context.Context, id string) (*hookd.Delivery, error)
+	ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error)
+	ListAttempts(ctx context.Context, deliveryID string, page hookd.Page) ([]*hookd.Attempt, string, error)
+	RetryDelivery(ctx context.Context, id string, now time.Time) (*hookd.Delivery, error)
+	ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error)
+
+	Ping(ctx context.Context) error
+}
