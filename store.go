@@ -28,9 +28,16 @@ type Store interface {
 	ListEndpoints(ctx context.Context, tenantID *string, page Page) ([]*Endpoint, string, error)
 	// CountEndpoints counts the endpoints of one tenant.
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
-	// UpdateEndpoint replaces every field of the stored endpoint e.ID
-	// (except ID, CreatedAt and Circuit), or returns ENOTFOUND.
-	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// UpdateEndpointFields applies u to endpoint id in ONE transaction and
+	// returns the endpoint as stored after it, or ENOTFOUND. It writes only
+	// the columns of the fields u names (a concurrent change to another
+	// field — a disable, a rotation, the circuit — is never undone) and
+	// holds the row lock while it resolves u.Rotate against the stored
+	// secrets, so concurrent rotations never lose a secret. An error of
+	// u.Resolve (EINVALID) changes nothing. Every change to a stored
+	// endpoint goes through here or through the completion methods, which
+	// change only the disabled and circuit fields the same way.
+	UpdateEndpointFields(ctx context.Context, id string, u EndpointUpdate) (*Endpoint, error)
 	// DeleteEndpoint removes the endpoint with its deliveries and attempts,
 	// or returns ENOTFOUND. Attempts in flight for it complete into nothing.
 	DeleteEndpoint(ctx context.Context, id string) error

@@ -53,74 +53,64 @@ type endpointInput struct {
 	Disabled           *bool              `json:"disabled"`
 }
 
-// apply validates every given field of in and sets it on e; on error e
-// may be partly changed and must be discarded.
-func (s *Server) apply(in *endpointInput, e *hookd.Endpoint) error {
+// endpointUpdate validates every given field of in, once, and returns
+// the change it asks for (UpdatedAt left zero for the caller to set).
+func (s *Server) endpointUpdate(in *endpointInput) (hookd.EndpointUpdate, error) {
+	u := hookd.EndpointUpdate{
+		URL: in.URL, TenantID: in.TenantID, Description: in.Description, Secret: in.Secret,
+		MaxAttempts: in.MaxAttempts, RateLimitPerSecond: in.RateLimitPerSecond, MaxInFlight: in.MaxInFlight,
+		Disabled: in.Disabled, DisabledReason: disabledByAPI,
+	}
 	if in.URL != nil {
 		if err := s.checkURL(*in.URL); err != nil {
-			return err
+			return u, err
 		}
-		e.URL = *in.URL
 	}
 	if in.TenantID != nil {
 		if err := checkTenantID("tenant_id", *in.TenantID); err != nil {
-			return err
+			return u, err
 		}
-		e.TenantID = *in.TenantID
 	}
 	if in.Description != nil {
 		if len(*in.Description) > maxDescriptionLen {
-			return hookd.FieldErrorf("description", "must be at most %d bytes", maxDescriptionLen)
+			return u, hookd.FieldErrorf("description", "must be at most %d bytes", maxDescriptionLen)
 		}
-		e.Description = *in.Description
 	}
 	if in.EventTypes != nil {
 		if err := checkEventTypes(*in.EventTypes); err != nil {
-			return err
+			return u, err
 		}
-		e.EventTypes = slices.Clone(*in.EventTypes)
+		u.EventTypes = hookd.Ptr(slices.Clone(*in.EventTypes))
 	}
 	if in.Secret != nil {
 		if err := hookd.ValidateSecret(*in.Secret); err != nil {
-			return err
+			return u, err
 		}
-		e.Secret = *in.Secret
 	}
 	if in.Headers != nil {
 		h, err := checkHeaders(*in.Headers)
 		if err != nil {
-			return err
+			return u, err
 		}
-		e.Headers = h
+		u.Headers = &h
 	}
 	if in.MaxAttempts != nil {
 		if *in.MaxAttempts < 0 || *in.MaxAttempts > maxMaxAttempts {
-			return hookd.FieldErrorf("max_attempts", "must be from 0 (server default) to %d", maxMaxAttempts)
+			return u, hookd.FieldErrorf("max_attempts", "must be from 0 (server default) to %d", maxMaxAttempts)
 		}
-		e.MaxAttempts = *in.MaxAttempts
 	}
 	if in.RateLimitPerSecond != nil {
 		r := *in.RateLimitPerSecond
 		if r < 0 || r > maxRateLimit || math.IsNaN(r) {
-			return hookd.FieldErrorf("rate_limit_per_second", "must be from 0 (unlimited) to %g", maxRateLimit)
+			return u, hookd.FieldErrorf("rate_limit_per_second", "must be from 0 (unlimited) to %g", maxRateLimit)
 		}
-		e.RateLimitPerSecond = r
 	}
 	if in.MaxInFlight != nil {
 		if *in.MaxInFlight < 0 || *in.MaxInFlight > maxMaxInFlight {
-			return hookd.FieldErrorf("max_in_flight", "must be from 0 (server default) to %d", maxMaxInFlight)
-		}
-		e.MaxInFlight = *in.MaxInFlight
-	}
-	if in.Disabled != nil {
-		switch {
-		case !*in.Disabled:
-			e.Disabled, e.DisabledReason = false, ""
-		case !e.Disabled:
-			e.Disabled, e.DisabledReason = true, disabledByAPI
+			return u, hookd.FieldErrorf("max_in_flight", "must be from 0 (server default) to %d", maxMaxInFlight)
 		}
 	}
-	return nil
+	return u, nil
 }
 
 // checkURL validates an endpoint url: absolute http(s), at most 2048

@@ -23,9 +23,14 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hookd.FieldErrorf("url", "is required"))
 		return
 	}
+	u, err := s.endpointUpdate(&in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	now := s.now()
 	e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, now), CreatedAt: now, UpdatedAt: now}
-	if err := s.apply(&in, e); err != nil {
+	if err := u.Apply(e); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -93,33 +98,42 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, endpointOut(e))
 }
 
+// updateEndpoint changes the fields the body names, atomically in the
+// store (Store.UpdateEndpointFields): a concurrent 410-disable, circuit
+// change or rotation, here or on another node, is never undone.
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	var in endpointInput
 	if err := decodeBody(w, r, s.bodyLimit(), &in, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	// Serialize read-modify-write of endpoints within this process.
-	s.endpointsMu.Lock()
-	defer s.endpointsMu.Unlock()
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
+	u, err := s.endpointUpdate(&in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	oldTenant := e.TenantID
-	if err := s.apply(&in, e); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if e.TenantID != oldTenant {
-		if err := s.checkTenantRoom(r, e.TenantID); err != nil {
+	id := r.PathValue("id")
+	if u.TenantID != nil {
+		// Moving to another tenant needs room there. Creations and moves of
+		// this process are serialized; other nodes may overshoot the bound
+		// by their concurrent ones.
+		s.endpointsMu.Lock()
+		defer s.endpointsMu.Unlock()
+		cur, err := s.cfg.Store.GetEndpoint(r.Context(), id)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		if cur.TenantID != *u.TenantID {
+			if err := s.checkTenantRoom(r, *u.TenantID); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 	}
-	e.UpdatedAt = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(r.Context(), e); err != nil {
+	u.UpdatedAt = s.now()
+	e, err := s.cfg.Store.UpdateEndpointFields(r.Context(), id, u)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -141,7 +155,9 @@ type rotateInput struct {
 
 // rotateSecret sets a new secret (given or generated). The old one keeps
 // signing for RotationGrace; expired previous secrets are dropped and at
-// most maxPreviousSecrets are kept (the newest).
+// most maxPreviousSecrets are kept (the newest). The store resolves the
+// rotation against the stored secrets under its row lock, so concurrent
+// rotations (on any node) each keep the secret they replaced.
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 	var in rotateInput
 	if err := decodeBody(w, r, s.bodyLimit(), &in, true); err != nil {
@@ -153,34 +169,15 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-	}
-	s.endpointsMu.Lock()
-	defer s.endpointsMu.Unlock()
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	now := s.now()
-	if in.Secret == "" {
+	} else {
 		in.Secret = hookd.NewSecret()
 	}
-	if in.Secret == e.Secret {
-		s.writeError(w, r, hookd.FieldErrorf("secret", "must differ from the current secret"))
-		return
-	}
-	var prev []hookd.PreviousSecret
-	for _, p := range e.PreviousSecrets {
-		if now.Before(p.ExpiresAt) && p.Secret != in.Secret {
-			prev = append(prev, p)
-		}
-	}
-	prev = append(prev, hookd.PreviousSecret{Secret: e.Secret, ExpiresAt: now.Add(s.cfg.RotationGrace)})
-	if len(prev) > maxPreviousSecrets {
-		prev = prev[len(prev)-maxPreviousSecrets:]
-	}
-	e.Secret, e.PreviousSecrets, e.UpdatedAt = in.Secret, prev, now
-	if err := s.cfg.Store.UpdateEndpoint(r.Context(), e); err != nil {
+	now := s.now()
+	e, err := s.cfg.Store.UpdateEndpointFields(r.Context(), r.PathValue("id"), hookd.EndpointUpdate{
+		Rotate:    &hookd.SecretRotation{Secret: in.Secret, At: now, Grace: s.cfg.RotationGrace, Keep: maxPreviousSecrets},
+		UpdatedAt: now,
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

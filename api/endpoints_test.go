@@ -108,10 +108,10 @@ func TestEndpointCRUD(t *testing.T) {
 		t.Errorf("disable: got %v / %v", p["disabled"], p["disabled_reason"])
 	}
 	// A reason set by the dispatcher (410 Gone) is cleared by re-enabling.
-	e, _ := b.store.GetEndpoint(context.Background(), id)
-	e.DisabledReason = "endpoint answered 410 Gone"
-	if err := b.store.UpdateEndpoint(context.Background(), e); err != nil {
-		t.Fatal(err)
+	for _, u := range []hookd.EndpointUpdate{{Disabled: hookd.Ptr(false)}, {Disabled: hookd.Ptr(true), DisabledReason: "endpoint answered 410 Gone"}} {
+		if _, err := b.store.UpdateEndpointFields(context.Background(), id, u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p = b.must(http.StatusOK, "PATCH", "/v1/endpoints/"+id, `{"disabled":false}`)
 	if p["disabled"] != false || p["disabled_reason"] != "" {

@@ -130,10 +130,14 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`
 		args := []any{a.DeliveryID, c.Owner, a.Number, a.StatusCode, cleanText(a.Error), string(status), nullTime(next), end}
 		if c.Outcome == hookd.OutcomeGone {
+			sets, setArgs, err := endpointSet(&hookd.EndpointUpdate{Disabled: hookd.Ptr(true),
+				DisabledReason: c.DisableReason, UpdatedAt: end}, len(args)+1)
+			if err != nil {
+				return err
+			}
 			update = `WITH d AS (` + update + ` RETURNING endpoint_id)
-				UPDATE endpoints SET disabled = true, disabled_reason = $9, updated_at = $8
-				WHERE id IN (SELECT endpoint_id FROM d)`
-			args = append(args, c.DisableReason)
+				UPDATE endpoints SET ` + sets + ` WHERE id IN (SELECT endpoint_id FROM d)`
+			args = append(args, setArgs...)
 		}
 		b.Queue(update, args...)
 		circuits[ep] = policy.Next(circuits[ep], c.Outcome == hookd.OutcomeSucceeded, a.StartedAt.Add(a.Latency))
@@ -146,9 +150,12 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			continue // deleted meanwhile
 		}
 		c := circuits[ep]
-		b.Queue(`UPDATE endpoints SET circuit_state = $2, circuit_failures = $3, circuit_open_until = $4, circuit_opens = $5,
-			last_success_at = greatest(last_success_at, $6) WHERE id = $1`,
-			ep, string(c.State), c.ConsecutiveFailures, nullTime(c.OpenUntil), c.Opens, nullTime(succeeded[ep]))
+		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: &c}, 3)
+		if err != nil {
+			return err
+		}
+		b.Queue(`UPDATE endpoints SET `+sets+`, last_success_at = greatest(last_success_at, $2) WHERE id = $1`,
+			append([]any{ep, nullTime(succeeded[ep])}, args...)...)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write: %w", err)

@@ -136,29 +136,6 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 	return n, nil
 }
 
-// UpdateEndpoint replaces every field of the stored endpoint e.ID except
-// ID, CreatedAt and Circuit, or returns ENOTFOUND.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
-	types, prev, headers, err := endpointJSON(e)
-	if err != nil {
-		return fmt.Errorf("update endpoint: %w", err)
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET tenant_id = $2, url = $3, description = $4,
-		event_types = $5, secret = $6, previous_secrets = $7, headers = $8, max_attempts = $9,
-		rate_limit_per_second = $10, max_in_flight = $11, disabled = $12, disabled_reason = $13,
-		updated_at = $14
-		WHERE id = $1`,
-		e.ID, e.TenantID, e.URL, e.Description, types, e.Secret, prev, headers, e.MaxAttempts,
-		e.RateLimitPerSecond, e.MaxInFlight, e.Disabled, e.DisabledReason, ts(e.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("update endpoint: %w", translate(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return hookd.Errorf(hookd.ENOTFOUND, "endpoint not found")
-	}
-	return nil
-}
-
 // DeleteEndpoint removes the endpoint with its deliveries and attempts
 // (ON DELETE CASCADE), or returns ENOTFOUND.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {

@@ -82,8 +82,7 @@ func TestEndpointCRUD(t *testing.T) {
 	if err := s.CreateEndpoint(ctx, e); hookd.ErrorCode(err) != hookd.ECONFLICT {
 		t.Fatalf("create twice: got %v, want ECONFLICT", err)
 	}
-	e.URL, e.Disabled = "https://example.org/", true
-	if err := s.UpdateEndpoint(ctx, e); err != nil {
+	if _, err := s.UpdateEndpointFields(ctx, e.ID, hookd.EndpointUpdate{URL: hookd.Ptr("https://example.org/"), Disabled: hookd.Ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.CountEndpoints(ctx, "t1"); n != 1 || err != nil {
@@ -93,7 +92,8 @@ func TestEndpointCRUD(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, s.DeleteEndpoint(ctx, e.ID), hookd.ENOTFOUND)
-	wantCode(t, s.UpdateEndpoint(ctx, e), hookd.ENOTFOUND)
+	_, err = s.UpdateEndpointFields(ctx, e.ID, hookd.EndpointUpdate{Disabled: hookd.Ptr(true)})
+	wantCode(t, err, hookd.ENOTFOUND)
 	_, err = s.GetEndpoint(ctx, e.ID)
 	wantCode(t, err, hookd.ENOTFOUND)
 }

@@ -117,9 +117,12 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 				return fmt.Errorf("update delivery: %w", err)
 			}
 			if c.Outcome == hookd.OutcomeGone {
-				_, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?,
-					updated_at = ? WHERE id = ?`, c.DisableReason, micros(end), endpointID)
+				sets, args, err := endpointSet(&hookd.EndpointUpdate{Disabled: hookd.Ptr(true),
+					DisabledReason: c.DisableReason, UpdatedAt: end})
 				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET `+sets+` WHERE id = ?`, append(args, endpointID)...); err != nil {
 					return fmt.Errorf("disable endpoint: %w", err)
 				}
 			}
@@ -138,10 +141,12 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 		}
 	}
 	for _, id := range order {
-		c := circuits[id]
-		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET circuit_state = ?, circuit_failures = ?,
-			circuit_open_until = ?, circuit_opens = ?, last_success_at = max(last_success_at, ?) WHERE id = ?`,
-			string(c.State), c.ConsecutiveFailures, micros(c.OpenUntil), c.Opens, succeeded[id], id)
+		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: circuits[id]})
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET `+sets+`, last_success_at = max(last_success_at, ?) WHERE id = ?`,
+			append(args, succeeded[id], id)...)
 		if err != nil {
 			return fmt.Errorf("update circuit: %w", err)
 		}

@@ -176,30 +176,6 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 	return n, nil
 }
 
-// UpdateEndpoint replaces every field of endpoint e.ID except ID, CreatedAt
-// and Circuit, or returns ENOTFOUND.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
-	args, err := endpointArgs(e)
-	if err != nil {
-		return err
-	}
-	args = append(args, micros(e.UpdatedAt), e.ID)
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET tenant_id = ?, url = ?, description = ?,
-			event_types = ?, secret = ?, previous_secrets = ?, headers = ?, max_attempts = ?,
-			rate_limit_per_second = ?, max_in_flight = ?, disabled = ?, disabled_reason = ?,
-			updated_at = ? WHERE id = ?`, args...)
-		if err != nil {
-			return err
-		}
-		return mustAffect(res, "endpoint", e.ID)
-	})
-	if err != nil {
-		return fmt.Errorf("update endpoint: %w", err)
-	}
-	return nil
-}
-
 // DeleteEndpoint removes the endpoint, its deliveries and their attempts
 // (ON DELETE CASCADE), or returns ENOTFOUND.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {

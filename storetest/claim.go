@@ -158,10 +158,8 @@ func testClaimSkipsEndpoints(t *testing.T, open Opener) {
 	if c := f.getEndpoint(broken.ID).Circuit; c.State != hookd.CircuitOpen {
 		t.Fatalf("got circuit %+v, want open", c)
 	}
-	dis := f.getEndpoint(disabled.ID)
-	dis.Disabled = true
-	if err := f.s.UpdateEndpoint(f.ctx, dis); err != nil {
-		t.Fatalf("UpdateEndpoint: %v", err)
+	if _, err := f.s.UpdateEndpointFields(f.ctx, disabled.ID, hookd.EndpointUpdate{Disabled: hookd.Ptr(true)}); err != nil {
+		t.Fatalf("UpdateEndpointFields: %v", err)
 	}
 
 	only := func(cs []hookd.Claim, endpointID string, n int) {

@@ -26,7 +26,7 @@ func testEndpointCRUD(t *testing.T, open Opener) {
 	dup := *e
 	wantCode(t, f.s.CreateEndpoint(f.ctx, &dup), hookd.ECONFLICT)
 
-	// Update replaces every field except ID, CreatedAt and Circuit.
+	// An update naming every field changes each of them.
 	up := &hookd.Endpoint{
 		ID:                 e.ID,
 		TenantID:           "acme2",
@@ -34,6 +34,7 @@ func testEndpointCRUD(t *testing.T, open Opener) {
 		Description:        "changed",
 		EventTypes:         []string{"user.created"},
 		Secret:             hookd.NewSecret(),
+		PreviousSecrets:    []hookd.PreviousSecret{{Secret: hookd.NewSecret(), ExpiresAt: t0.Add(2 * time.Hour)}},
 		Headers:            map[string]string{"X-New": "1", "X-Two": "2"},
 		MaxAttempts:        7,
 		RateLimitPerSecond: 0.5,
@@ -41,21 +42,24 @@ func testEndpointCRUD(t *testing.T, open Opener) {
 		Disabled:           true,
 		DisabledReason:     "by hand",
 		Circuit:            hookd.Circuit{State: hookd.CircuitOpen, ConsecutiveFailures: 9, OpenUntil: t0.Add(time.Hour), Opens: 2},
-		CreatedAt:          t0.Add(time.Hour),
+		CreatedAt:          e.CreatedAt,
 		UpdatedAt:          t0.Add(2 * time.Minute),
 	}
-	if err := f.s.UpdateEndpoint(f.ctx, up); err != nil {
-		t.Fatalf("UpdateEndpoint: %v", err)
+	got, err := f.s.UpdateEndpointFields(f.ctx, e.ID, hookd.EndpointUpdate{
+		URL: &up.URL, TenantID: &up.TenantID, Description: &up.Description, EventTypes: &up.EventTypes,
+		Secret: &up.Secret, PreviousSecrets: &up.PreviousSecrets, Headers: &up.Headers,
+		MaxAttempts: &up.MaxAttempts, RateLimitPerSecond: &up.RateLimitPerSecond, MaxInFlight: &up.MaxInFlight,
+		Disabled: hookd.Ptr(true), DisabledReason: "by hand", Circuit: &up.Circuit, UpdatedAt: up.UpdatedAt,
+	})
+	if err != nil {
+		t.Fatalf("UpdateEndpointFields: %v", err)
 	}
-	want := *up
-	want.CreatedAt = e.CreatedAt
-	want.Circuit = e.Circuit
-	wantEndpoint(t, f.getEndpoint(e.ID), &want)
+	wantEndpoint(t, got, up)
+	wantEndpoint(t, f.getEndpoint(e.ID), up)
 
-	missing := *up
-	missing.ID = hookd.NewID(hookd.PrefixEndpoint, t0)
-	wantCode(t, f.s.UpdateEndpoint(f.ctx, &missing), hookd.ENOTFOUND)
-	_, err := f.s.GetEndpoint(f.ctx, missing.ID)
+	_, err = f.s.UpdateEndpointFields(f.ctx, hookd.NewID(hookd.PrefixEndpoint, t0), hookd.EndpointUpdate{Description: hookd.Ptr("x")})
+	wantCode(t, err, hookd.ENOTFOUND)
+	_, err = f.s.GetEndpoint(f.ctx, hookd.NewID(hookd.PrefixEndpoint, t0))
 	wantCode(t, err, hookd.ENOTFOUND)
 
 	if err := f.s.DeleteEndpoint(f.ctx, e.ID); err != nil {

@@ -55,9 +55,7 @@ func testRecoveredEndpoints(t *testing.T, open Opener) {
 	f.succeed(disabled.ID, t0.Add(2*time.Minute))     // recovered, but then disabled
 	f.succeed(stillBroken.ID, t0.Add(30*time.Second)) // success before ...
 	f.kill(stillBroken.ID, t0.Add(3*time.Minute))     // ... its (new) death
-	dis := f.getEndpoint(disabled.ID)
-	dis.Disabled, dis.DisabledReason = true, "test"
-	if err := f.s.UpdateEndpoint(f.ctx, dis); err != nil {
+	if _, err := f.s.UpdateEndpointFields(f.ctx, disabled.ID, hookd.EndpointUpdate{Disabled: hookd.Ptr(true), DisabledReason: "test"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		fn   func(t *testing.T, open Opener)
 	}{
 		{"EndpointCRUD", testEndpointCRUD},
+		{"EndpointUpdateFields", testEndpointUpdateFields},
+		{"EndpointUpdateRace", testEndpointUpdateRace},
 		{"ListEndpoints", testListEndpoints},
 		{"PageLimits", testPageLimits},
 		{"IngestFanOut", testIngestFanOut},
