@@ -15,7 +15,7 @@ type Store interface {
 	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
 	ListEndpoints(ctx context.Context, tenantID *string, page hookd.Page) ([]*hookd.Endpoint, string, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
-	UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error
+	UpdateEndpointFields(ctx context.Context, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error)
 	DeleteEndpoint(ctx context.Context, id string) error
 
 	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
