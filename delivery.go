@@ -74,12 +74,18 @@ type DeliveryFilter struct {
 	Status     DeliveryStatus
 	EndpointID string
 	EventID    string
+	// TenantID, when non-nil, keeps the deliveries to endpoints of that
+	// tenant.
+	TenantID *string
 	Page
 }
 
 // ReplayFilter selects dead deliveries to requeue. Empty fields do not filter;
 // Since/Until bound the delivery's UpdatedAt (when it died), inclusive/exclusive.
 type ReplayFilter struct {
+	// TenantID, when non-nil, keeps the deliveries to endpoints of that
+	// tenant.
+	TenantID   *string
 	EndpointID string
 	EventType  string
 	Since      time.Time

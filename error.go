@@ -13,6 +13,7 @@ const (
 	ECONFLICT     = "conflict"     // 409
 	ETOOLARGE     = "too_large"    // 413
 	EUNAUTHORIZED = "unauthorized" // 401
+	EFORBIDDEN    = "forbidden"    // 403: the key may not do this
 	ERATELIMITED  = "rate_limited" // 429
 	EUNAVAILABLE  = "unavailable"  // 503: the store cannot commit right now
 	EINTERNAL     = "internal"     // 500

@@ -156,6 +156,31 @@ type Store interface {
 	// PutSettingIfAbsent stores a setting unless it exists; reports whether it stored.
 	PutSettingIfAbsent(ctx context.Context, key, value string) (bool, error)
 
+	// CountAllEndpoints counts every endpoint (the server-wide bound).
+	CountAllEndpoints(ctx context.Context) (int, error)
+
+	// CreateAPIKey stores k (ID, Hash and CreatedAt set); ECONFLICT when its
+	// id, hash or non-empty Nonce is taken (a portal link redeemed twice).
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// GetAPIKey returns the key (revoked ones too) or ENOTFOUND.
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
+	// APIKeyByHash returns the key (revoked ones too) whose Hash is hash, by
+	// index (never a scan), or ENOTFOUND.
+	APIKeyByHash(ctx context.Context, hash [32]byte) (*APIKey, error)
+	// ListAPIKeys lists keys newest first (see APIKeyFilter).
+	ListAPIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, string, error)
+	// RevokeAPIKey sets RevokedAt = now on the live key id and on the live
+	// keys whose ParentID is id; ENOTFOUND when id is missing or revoked.
+	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
+	// TouchAPIKey sets the key's LastUsedAt to at when at is at least a
+	// minute later than the stored one (or none is stored), so nodes that
+	// race write it at most once a minute.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// TakeTokens takes API rate-limit tokens from a shared bucket in one
+	// transaction (see TokenRequest): nodes take them in chunks, so the
+	// limit holds across nodes without a write per request.
+	TakeTokens(ctx context.Context, r TokenRequest) (TokenGrant, error)
+
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the database.

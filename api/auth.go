@@ -1,31 +1,31 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/auth"
 )
 
 // authenticate lets a request through when it carries
-// "Authorization: Bearer <key>" and SHA-256(key) equals Config.APIKeyHash,
-// compared in constant time; otherwise it answers 401 with
+// "Authorization: Bearer <key>" of a live API key (the server's admin key
+// or a stored one, compared by SHA-256 in constant time) and puts the key's
+// Principal on the request context; otherwise it answers 401 with
 // WWW-Authenticate: Bearer.
 func (s *Server) authenticate(next http.Handler) http.Handler {
-	var zero [32]byte
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 			s.writeError(w, r, hookd.Errorf(hookd.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>"))
 			return
 		}
-		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if s.cfg.APIKeyHash == zero || subtle.ConstantTimeCompare(sum[:], s.cfg.APIKeyHash[:]) != 1 {
-			s.writeError(w, r, hookd.Errorf(hookd.EUNAUTHORIZED, "invalid API key"))
+		p, err := s.keys.Authenticate(r.Context(), token, hookd.KindKey)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/auth"
 )
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
@@ -20,6 +21,10 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		EndpointID: q.Get("endpoint_id"),
 		EventID:    q.Get("event_id"),
 		Page:       page,
+	}
+	if q.Has("tenant_id") {
+		t := q.Get("tenant_id")
+		f.TenantID = &t
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		s.writeError(w, r, hookd.FieldErrorf("status", "must be pending, succeeded or dead"))
@@ -82,10 +87,11 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 
 // replayInput is the optional body of POST /v1/dead-letters/replay.
 type replayInput struct {
-	EndpointID string `json:"endpoint_id"`
-	EventType  string `json:"event_type"`
-	Since      string `json:"since"`
-	Until      string `json:"until"`
+	TenantID   *string `json:"tenant_id"`
+	EndpointID string  `json:"endpoint_id"`
+	EventType  string  `json:"event_type"`
+	Since      string  `json:"since"`
+	Until      string  `json:"until"`
 }
 
 // replayDeadLetters requeues the matching dead deliveries (all of them
@@ -97,6 +103,14 @@ func (s *Server) replayDeadLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := hookd.ReplayFilter{EndpointID: in.EndpointID, EventType: in.EventType}
+	if p, _ := auth.FromContext(r.Context()); in.TenantID != nil || !p.Admin {
+		t, err := bodyTenant(r, "tenant_id", in.TenantID, "")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		f.TenantID = &t
+	}
 	var err error
 	if f.Since, err = parseTime("since", in.Since); err != nil {
 		s.writeError(w, r, err)

@@ -23,6 +23,12 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hookd.FieldErrorf("url", "is required"))
 		return
 	}
+	tenant, err := bodyTenant(r, "tenant_id", in.TenantID, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in.TenantID = &tenant
 	u, err := s.endpointUpdate(&in)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -52,9 +58,19 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkTenantRoom returns ECONFLICT when tenant already has the most
-// endpoints allowed. Callers hold endpointsMu; other processes sharing the
-// database may still overshoot the bound by their concurrent creations.
+// endpoints allowed, or the server (MaxEndpoints). Callers hold
+// endpointsMu; other processes sharing the database may still overshoot
+// the bounds by their concurrent creations.
 func (s *Server) checkTenantRoom(r *http.Request, tenant string) error {
+	if s.cfg.MaxEndpoints > 0 {
+		n, err := s.cfg.Store.CountAllEndpoints(r.Context())
+		if err != nil {
+			return err
+		}
+		if n >= s.cfg.MaxEndpoints {
+			return hookd.Errorf(hookd.ECONFLICT, "the server already has the maximum of %d endpoints (--max-endpoints)", s.cfg.MaxEndpoints)
+		}
+	}
 	n, err := s.cfg.Store.CountEndpoints(r.Context(), tenant)
 	if err != nil {
 		return err
@@ -106,6 +122,12 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	if err := decodeBody(w, r, s.bodyLimit(), &in, false); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if in.TenantID != nil {
+		if _, err := bodyTenant(r, "tenant_id", in.TenantID, ""); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	u, err := s.endpointUpdate(&in)
 	if err != nil {

@@ -45,10 +45,10 @@ func TestAuth(t *testing.T) {
 	for _, rt := range New(Config{Store: b.store, Logger: quiet}).routes() {
 		path := strings.ReplaceAll(rt.path, "{id}", "x_1")
 		w := b.do(rt.method, path, "", "Authorization: ")
-		if rt.public && w.Code == http.StatusUnauthorized {
+		if rt.access.public && w.Code == http.StatusUnauthorized {
 			t.Errorf("%s %s: got 401, want public", rt.method, rt.path)
 		}
-		if !rt.public && w.Code != http.StatusUnauthorized {
+		if !rt.access.public && w.Code != http.StatusUnauthorized {
 			t.Errorf("%s %s without key: got %d, want 401", rt.method, rt.path, w.Code)
 		}
 	}

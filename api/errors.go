@@ -16,6 +16,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case hookd.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case hookd.EFORBIDDEN:
+		return http.StatusForbidden
 	case hookd.ENOTFOUND:
 		return http.StatusNotFound
 	case hookd.ECONFLICT:

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/auth"
 )
 
 // maxEventDeliveries bounds the deliveries listed with one event.
@@ -26,6 +27,10 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.IdempotencyKey = h
+	}
+	if err := confineEvent(r, &in, ""); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	ev, err := s.newEvent(&in, "")
 	if err != nil {
@@ -77,12 +82,22 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := confineEvent(r, &item, prefix); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		ev, err := s.newEvent(&item, prefix)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		events[i] = ev
+	}
+	// The route took one token of the key's rate limit: a batch costs one
+	// per event.
+	p, _ := auth.FromContext(r.Context())
+	if !s.allow(w, r, p, len(events)-1) {
+		return
 	}
 	res, err := s.cfg.Ingest.Submit(r.Context(), events)
 	if err != nil {
@@ -105,7 +120,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	deliveries := []deliveryJSON{}
-	f := hookd.DeliveryFilter{EventID: ev.ID, Page: hookd.Page{Limit: hookd.MaxPageLimit}}
+	f := hookd.DeliveryFilter{EventID: ev.ID, TenantID: scope(r), Page: hookd.Page{Limit: hookd.MaxPageLimit}}
 	for len(deliveries) < maxEventDeliveries {
 		ds, next, err := s.cfg.Store.ListDeliveries(r.Context(), f)
 		if err != nil {
@@ -141,4 +156,20 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, appendList(nil, len(evs), next, func(b []byte, i int) []byte {
 		return appendEvent(b, evs[i], nil)
 	}))
+}
+
+// confineEvent sets the tenant of an event to ingest (bodyTenant): a tenant
+// key's own, 403 when the event names another. An empty tenant_id is the
+// same as none.
+func confineEvent(r *http.Request, in *eventInput, prefix string) error {
+	var given *string
+	if in.TenantID != "" {
+		given = &in.TenantID
+	}
+	t, err := bodyTenant(r, prefix+"tenant_id", given, "")
+	if err != nil {
+		return err
+	}
+	in.TenantID = t
+	return nil
 }

@@ -145,8 +145,8 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("%s %s has no responses", rt.method, rt.path)
 		}
 		sec, hasSec := op["security"]
-		if public := hasSec && len(sec.([]any)) == 0; public != rt.public {
-			t.Errorf("%s %s: documented public=%v, served public=%v", rt.method, rt.path, public, rt.public)
+		if public := hasSec && len(sec.([]any)) == 0; public != rt.access.public {
+			t.Errorf("%s %s: documented public=%v, served public=%v", rt.method, rt.path, public, rt.access.public)
 		}
 	}
 	// And nothing is documented that is not served.

@@ -7,39 +7,45 @@ import (
 )
 
 // route is one entry of the route table: Handler registers it, and the
-// tests check that openapi.json documents each one.
+// tests check that openapi.json documents each one. Every route has an
+// access rule (confine.go): Handler refuses to start with a route that has
+// none, so a new route cannot skip tenant confinement.
 type route struct {
 	method  string
 	path    string // http.ServeMux path pattern
-	public  bool   // served without the API key
+	access  access // who may call it and how a tenant key is confined
 	handler http.HandlerFunc
 }
 
 // routes returns the route table.
 func (s *Server) routes() []route {
 	rs := []route{
-		{"POST", "/v1/endpoints", false, s.createEndpoint},
-		{"GET", "/v1/endpoints", false, s.listEndpoints},
-		{"GET", "/v1/endpoints/{id}", false, s.getEndpoint},
-		{"PATCH", "/v1/endpoints/{id}", false, s.updateEndpoint},
-		{"DELETE", "/v1/endpoints/{id}", false, s.deleteEndpoint},
-		{"POST", "/v1/endpoints/{id}/rotate-secret", false, s.rotateSecret},
-		{"POST", "/v1/endpoints/{id}/test", false, s.testEndpoint},
-		{"POST", "/v1/events", false, s.createEvent},
-		{"POST", "/v1/events/batch", false, s.createEventBatch},
-		{"GET", "/v1/events", false, s.listEvents},
-		{"GET", "/v1/events/{id}", false, s.getEvent},
-		{"GET", "/v1/deliveries", false, s.listDeliveries},
-		{"GET", "/v1/deliveries/{id}", false, s.getDelivery},
-		{"GET", "/v1/deliveries/{id}/attempts", false, s.listAttempts},
-		{"POST", "/v1/deliveries/{id}/retry", false, s.retryDelivery},
-		{"POST", "/v1/dead-letters/replay", false, s.replayDeadLetters},
-		{"GET", "/healthz", true, s.healthz},
-		{"GET", "/readyz", true, s.readyz},
-		{"GET", "/openapi.json", true, s.openapi},
+		{"POST", "/v1/endpoints", tenantBody, s.createEndpoint},
+		{"GET", "/v1/endpoints", tenantQuery, s.listEndpoints},
+		{"GET", "/v1/endpoints/{id}", ownEndpoint, s.getEndpoint},
+		{"PATCH", "/v1/endpoints/{id}", ownEndpoint.withBody(), s.updateEndpoint},
+		{"DELETE", "/v1/endpoints/{id}", ownEndpoint, s.deleteEndpoint},
+		{"POST", "/v1/endpoints/{id}/rotate-secret", ownEndpoint, s.rotateSecret},
+		{"POST", "/v1/endpoints/{id}/test", ownEndpoint, s.testEndpoint},
+		{"POST", "/v1/events", tenantBody, s.createEvent},
+		{"POST", "/v1/events/batch", tenantBody, s.createEventBatch},
+		{"GET", "/v1/events", tenantQuery, s.listEvents},
+		{"GET", "/v1/events/{id}", ownEvent, s.getEvent},
+		{"GET", "/v1/deliveries", tenantQuery, s.listDeliveries},
+		{"GET", "/v1/deliveries/{id}", ownDelivery, s.getDelivery},
+		{"GET", "/v1/deliveries/{id}/attempts", ownDelivery, s.listAttempts},
+		{"POST", "/v1/deliveries/{id}/retry", ownDelivery, s.retryDelivery},
+		{"POST", "/v1/dead-letters/replay", tenantBody, s.replayDeadLetters},
+		{"POST", "/v1/api-keys", adminOnly, s.createAPIKey},
+		{"GET", "/v1/api-keys", adminOnly, s.listAPIKeys},
+		{"DELETE", "/v1/api-keys/{id}", adminOnly, s.revokeAPIKey},
+		{"POST", "/v1/portal-links", adminOnly, s.createPortalLink},
+		{"GET", "/healthz", public, s.healthz},
+		{"GET", "/readyz", public, s.readyz},
+		{"GET", "/openapi.json", public, s.openapi},
 	}
 	if s.cfg.Metrics != nil {
-		rs = append(rs, route{"GET", "/metrics", true, s.cfg.Metrics.ServeHTTP})
+		rs = append(rs, route{"GET", "/metrics", public, s.cfg.Metrics.ServeHTTP})
 	}
 	return rs
 }
@@ -52,11 +58,7 @@ func (s *Server) Handler() http.Handler {
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range s.routes() {
-		h := http.Handler(rt.handler)
-		if !rt.public {
-			h = s.authenticate(h)
-		}
-		mux.Handle(rt.method+" "+rt.path, h)
+		mux.Handle(rt.method+" "+rt.path, s.guard(rt))
 		if _, ok := allowed[rt.path]; !ok {
 			paths = append(paths, rt.path)
 		}
@@ -81,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 			})
 		}
 	}
+	s.mountUI(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "no route for "+r.URL.Path)
 	})

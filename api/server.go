@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/internal/ssrf"
 )
 
@@ -37,9 +38,27 @@ type Config struct {
 	// Ingest commits events; default: Store.IngestEvents directly (no
 	// group commit).
 	Ingest Ingester
-	// APIKeyHash is the SHA-256 of the API key. The zero value refuses
-	// every /v1 request.
+	// APIKeyHash is the SHA-256 of the server's admin API key (--api-key or
+	// the generated one). With the zero value only stored keys work.
 	APIKeyHash [32]byte
+	// Keys authenticates API keys (default: auth.NewKeys over Store with
+	// APIKeyHash). The dashboard shares it, so both see a revocation at the
+	// same time.
+	Keys *auth.Keys
+	// Limiter enforces the per-key API rate limit; nil: no limit.
+	Limiter *auth.Limiter
+	// Portal signs portal links (POST /v1/portal-links); nil: that route
+	// answers 503.
+	Portal *auth.Portal
+	// PublicURL is the scheme and host portal links point to (default: those
+	// the request came to).
+	PublicURL string
+	// UI, when set, serves /ui/ (the dashboard); without it /ui/ is a
+	// plain page listing the signed-in tenant's endpoints.
+	UI http.Handler
+	// MaxEndpoints bounds the endpoints of the whole server (0: no bound);
+	// creating one more answers 409.
+	MaxEndpoints int
 	// MaxPayloadBytes bounds an event payload (default 256 KiB, 413
 	// above). A request body may hold MaxPayloadBytes plus 16 KiB.
 	MaxPayloadBytes int64
@@ -73,8 +92,9 @@ type Config struct {
 
 // Server is the HTTP API. It holds no goroutines of its own.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	keys *auth.Keys
 	// endpointsMu serializes the count-then-create of endpoints so that
 	// the per-tenant bound holds within this process.
 	endpointsMu sync.Mutex
@@ -110,7 +130,10 @@ func New(cfg Config) *Server {
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
-	return &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.Keys == nil {
+		cfg.Keys = auth.NewKeys(cfg.Store, auth.KeysOptions{AdminHash: cfg.APIKeyHash, Logger: cfg.Logger})
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, keys: cfg.Keys}
 }
 
 // now returns the current time in UTC truncated to microseconds, the

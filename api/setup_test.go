@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/ingest"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -27,7 +28,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // bundle is one API over a fresh SQLite store, with a controllable clock.
 type bundle struct {
 	t       testing.TB
-	store   *sqlite.Store
+	store   hookd.Store
 	handler http.Handler
 	wakes   atomic.Int64
 
@@ -38,11 +39,17 @@ type bundle struct {
 // setup returns a bundle; opts adjust the Config before New.
 func setup(t testing.TB, opts ...func(*Config)) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
+	return setupStore(t, store, opts...)
+}
+
+// setupStore is setup over a given store, which it closes at cleanup.
+func setupStore(t testing.TB, store hookd.Store, opts ...func(*Config)) *bundle {
+	t.Helper()
+	ctx := context.Background()
 	b := &bundle{t: t, store: store, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
 	committer := ingest.New(store, ingest.Options{})
 	if err := committer.Start(ctx); err != nil {
@@ -56,7 +63,12 @@ func setup(t testing.TB, opts ...func(*Config)) *bundle {
 			t.Errorf("close store: %v", err)
 		}
 	})
+	portal, err := auth.NewPortal(ctx, store, auth.PortalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{
+		Portal:     portal,
 		Store:      store,
 		Ingest:     committer,
 		APIKeyHash: sha256.Sum256([]byte(testKey)),

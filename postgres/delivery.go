@@ -51,7 +51,8 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR event_id = $3)
 			AND ($4 = '' OR id < $4)
-		ORDER BY id DESC LIMIT $5`, string(f.Status), f.EndpointID, f.EventID, f.Cursor, limit+1)
+			AND ($6::text IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $6))
+		ORDER BY id DESC LIMIT $5`, string(f.Status), f.EndpointID, f.EventID, f.Cursor, limit+1, f.TenantID)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", translate(err))
 	}
@@ -145,8 +146,9 @@ func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.T
 				AND ($1 = '' OR endpoint_id = $1)
 				AND ($2 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.type = $2))
 				AND ($3::timestamptz IS NULL OR updated_at >= $3)
-				AND ($4::timestamptz IS NULL OR updated_at < $4)`,
-			f.EndpointID, f.EventType, nullTime(f.Since), nullTime(f.Until), ts(now))
+				AND ($4::timestamptz IS NULL OR updated_at < $4)
+				AND ($6::text IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $6))`,
+			f.EndpointID, f.EventType, nullTime(f.Since), nullTime(f.Until), ts(now), f.TenantID)
 		if err != nil {
 			return err
 		}

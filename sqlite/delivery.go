@@ -74,6 +74,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 		q += ` AND event_id = ?`
 		args = append(args, f.EventID)
 	}
+	if f.TenantID != nil {
+		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
+		args = append(args, *f.TenantID)
+	}
 	if f.Cursor != "" {
 		q += ` AND id < ?`
 		args = append(args, f.Cursor)
@@ -177,6 +181,10 @@ func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.T
 	if f.EndpointID != "" {
 		q += ` AND endpoint_id = ?`
 		args = append(args, f.EndpointID)
+	}
+	if f.TenantID != nil {
+		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
+		args = append(args, *f.TenantID)
 	}
 	if f.EventType != "" {
 		q += ` AND event_id IN (SELECT id FROM events WHERE type = ?)`

@@ -60,6 +60,10 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Ping", testPing},
 		{"Purge", testPurge},
 		{"RecoveredEndpoints", testRecoveredEndpoints},
+		{"APIKeys", testAPIKeys},
+		{"TakeTokens", testTakeTokens},
+		{"CountAllEndpoints", testCountAllEndpoints},
+		{"TenantFilters", testTenantFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

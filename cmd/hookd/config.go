@@ -39,6 +39,9 @@ type config struct {
 	CircuitThreshold         int           `default:"10" help:"Consecutive failures that open an endpoint's circuit (0 disables)."`
 	CircuitCooldown          time.Duration `default:"1m" help:"First cool-down of an open circuit; doubles up to 1h."`
 	MaxEndpointsPerTenant    int           `default:"1000" help:"Most endpoints one tenant may have."`
+	MaxEndpoints             int           `default:"100000" help:"Most endpoints the whole server may have (0: no bound)."`
+	APIRateLimit             float64       `name:"api-rate-limit" default:"0" help:"API requests per second (and burst) of each key without a rate_limit_per_second of its own (0: no limit)."`
+	PublicURL                string        `name:"public-url" help:"Scheme and host that portal links point to, e.g. https://hooks.example.com (default: the Host the request came to)."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
 	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
@@ -87,11 +90,21 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--circuit-threshold must not be negative, got %d", c.CircuitThreshold)
 	case c.MaxEndpointsPerTenant < 1:
 		return fmt.Errorf("--max-endpoints-per-tenant must be at least 1, got %d", c.MaxEndpointsPerTenant)
+	case c.MaxEndpoints < 0:
+		return fmt.Errorf("--max-endpoints must not be negative, got %d", c.MaxEndpoints)
+	case c.APIRateLimit < 0 || c.APIRateLimit > 1e6 || c.APIRateLimit != c.APIRateLimit:
+		return fmt.Errorf("--api-rate-limit must be from 0 (off) to 1000000, got %v", c.APIRateLimit)
 	case c.RotationGrace < 0:
 		return fmt.Errorf("--rotation-grace must not be negative, got %s", c.RotationGrace)
 	}
 	if c.APIKey != "" && len(c.APIKey) < 16 {
 		return fmt.Errorf("--api-key must be at least 16 characters")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("--public-url must be an http or https URL without a path, got %q", c.PublicURL)
+		}
 	}
 	if _, _, err := parseDB(c.DB); err != nil {
 		return err

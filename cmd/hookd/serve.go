@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/ingest"
 	"github.com/hookd/hookd/metrics"
@@ -56,6 +58,8 @@ type server struct {
 	ops        *ops.Notifier
 	metrics    *metrics.Metrics
 	scheduler  *scheduler.Scheduler
+	keys       *auth.Keys
+	portal     *auth.Portal
 	http       *http.Server
 	ln         net.Listener
 }
@@ -106,7 +110,20 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	}
 	s.scheduler = scheduler.New(s.store, owner, log, nil, jobs...)
 	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
+	s.keys = auth.NewKeys(s.store, auth.KeysOptions{AdminHash: keyHash, Logger: log})
+	if s.portal, err = auth.NewPortal(ctx, s.store, auth.PortalOptions{}); err != nil {
+		return nil, err
+	}
+	var shared auth.TokenStore
+	if ex, ok := s.store.(hookd.Exclusive); !ok || !ex.Exclusive() {
+		shared = s.store // several nodes: the buckets live in the store
+	}
 	a := api.New(api.Config{
+		Keys:                  s.keys,
+		Portal:                s.portal,
+		Limiter:               auth.NewLimiter(auth.LimiterOptions{Default: cfg.APIRateLimit, Shared: shared, Logger: log}),
+		MaxEndpoints:          cfg.MaxEndpoints,
+		PublicURL:             strings.TrimSuffix(cfg.PublicURL, "/"),
 		Store:                 s.store,
 		Ingest:                s.metrics.CountIngest(s.committer),
 		Metrics:               s.metrics.Handler(),
