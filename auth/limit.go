@@ -162,9 +162,10 @@ func (l *Limiter) takeShared(ctx context.Context, key string, b *keyBucket, rate
 		return
 	}
 	need := cost - b.held
+	chunk := math.Ceil(burst / chunkShare)
 	g, err := l.opts.Shared.TakeTokens(ctx, hookd.TokenRequest{
 		Bucket: key, Rate: rate, Burst: burst,
-		Need: need, Want: max(need, math.Ceil(burst/chunkShare)), Now: now,
+		Need: need, Want: max(need, chunk), Now: now,
 	})
 	if err != nil {
 		l.opts.Logger.WarnContext(ctx, "auth: rate limit store unavailable; request let through", "key_id", key, "err", err)
@@ -173,7 +174,9 @@ func (l *Limiter) takeShared(ctx context.Context, key string, b *keyBucket, rate
 	}
 	b.remote = g.Remaining
 	if g.Granted == 0 {
-		d.RetryAfter = wait(1-g.Remaining, rate)
+		// Ask again once a whole chunk has refilled, not one token: under a
+		// flood every take then brings a chunk, not a single request.
+		d.RetryAfter = wait(chunk-g.Remaining, rate)
 		b.deniedUntil = now.Add(d.RetryAfter)
 		fill(d, 0, rate, burst)
 		return
