@@ -233,4 +233,3 @@ func TestPortalLinks(t *testing.T) {
 		t.Errorf("revoked session: got %v, want unauthorized", err)
 	}
 }
-
