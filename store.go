@@ -145,6 +145,22 @@ type Store interface {
 	// deleted; retention calls it until both are below limit.
 	Purge(ctx context.Context, before time.Time, limit int) (deliveries, events int, err error)
 
+	// FireAlert stores a as firing unless an alert with a.Key fires
+	// already. When it stores it, it ingests notice (when non-nil, as
+	// IngestEvents does) in the SAME transaction and returns true: the
+	// alert.firing event exists exactly when the episode does. When a.Key
+	// fires already it only updates SuccessRate, Attempts, Failed and
+	// UpdatedAt (Since is kept), ingests nothing and returns false: a second
+	// node or a restarted one never fires the same episode twice.
+	FireAlert(ctx context.Context, a Alert, notice *NewEvent) (bool, error)
+	// ResolveAlert deletes the firing alert key whose Since equals since
+	// (microsecond precision) and, in the same transaction, ingests notice
+	// (when non-nil); it returns true. It returns false, ingesting nothing,
+	// when no such episode fires (resolved already, by this or another node).
+	ResolveAlert(ctx context.Context, key string, since time.Time, notice *NewEvent) (bool, error)
+	// ListAlerts returns the firing alerts, oldest Since first (then by Key).
+	ListAlerts(ctx context.Context) ([]Alert, error)
+
 	// AcquireJobLease lets one node at a time run the periodic job named job:
 	// it takes (or renews) the job's lease for owner until now+ttl and returns
 	// true when the lease is free, expired or already owner's; false when
@@ -251,6 +267,14 @@ type Completion struct {
 	Outcome       Outcome
 	NextAttemptAt time.Time // for OutcomeRetry
 	DisableReason string    // for OutcomeGone
+	// Notice, when set, is an operational event (delivery.dead,
+	// endpoint.disabled; see SystemTenant) that the store ingests, as
+	// IngestEvents does, in the SAME transaction that records this
+	// completion, and only when the completion changes the delivery (it is
+	// still leased to Owner). The notice is therefore committed exactly
+	// when the delivery dies: never lost after, never sent for a
+	// completion that lost its lease.
+	Notice *NewEvent
 }
 
 // Exclusive is implemented by stores that one process holds alone (SQLite

@@ -137,6 +137,9 @@ func checkTenantID(field, t string) error {
 	if !printable(t) {
 		return hookd.FieldErrorf(field, "must be printable characters without spaces")
 	}
+	if t == hookd.SystemTenant {
+		return hookd.FieldErrorf(field, "%q is reserved for hookd's operational events", t)
+	}
 	return nil
 }
 

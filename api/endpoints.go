@@ -118,6 +118,10 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 // store (Store.UpdateEndpointFields): a concurrent 410-disable, circuit
 // change or rotation, here or on another node, is never undone.
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+	if err := refuseSystemEndpoint(r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var in endpointInput
 	if err := decodeBody(w, r, s.bodyLimit(), &in, false); err != nil {
 		s.writeError(w, r, err)
@@ -163,6 +167,10 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	if err := refuseSystemEndpoint(r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.cfg.Store.DeleteEndpoint(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,6 +189,10 @@ type rotateInput struct {
 // rotation against the stored secrets under its row lock, so concurrent
 // rotations (on any node) each keep the secret they replaced.
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
+	if err := refuseSystemEndpoint(r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var in rotateInput
 	if err := decodeBody(w, r, s.bodyLimit(), &in, true); err != nil {
 		s.writeError(w, r, err)
@@ -236,4 +248,14 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeRaw(w, http.StatusAccepted, appendEvent(nil, &res[0].Event, res[0].Deliveries))
+}
+
+// refuseSystemEndpoint answers ECONFLICT for the system tenant's endpoint
+// (operational events at --ops-url): the server's flags manage it, at every
+// start, so a change through the API would not last.
+func refuseSystemEndpoint(id string) error {
+	if id == hookd.OpsEndpointID {
+		return hookd.Errorf(hookd.ECONFLICT, "endpoint %s receives hookd's operational events and is managed by --ops-url and --ops-secret", id)
+	}
+	return nil
 }

@@ -34,7 +34,11 @@ func (d *Dispatcher) send(ctx context.Context, ep *hookd.Endpoint, ev *hookd.Eve
 	if err := signHeaders(req.Header, ep, ev, body, now, d.cfg.UserAgent); err != nil {
 		return response{err: err}
 	}
-	resp, err := d.client.Do(req)
+	client := d.client
+	if ep.IsSystemEndpoint() {
+		client = d.opsClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return response{err: err}
 	}
@@ -105,6 +109,10 @@ func (d *Dispatcher) attempt(ctx context.Context, c hookd.Claim, probe bool) (p 
 	if comp.Outcome == hookd.OutcomeGone {
 		comp.DisableReason = "endpoint answered 410 Gone"
 	}
+	op := opEventOf(c, comp, now.Add(latency))
+	if op != nil && d.cfg.Notice != nil && !ep.IsSystemEndpoint() {
+		comp.Notice = d.cfg.Notice(*op)
+	}
 
 	attrs := []any{
 		"delivery", dl.ID, "endpoint", ep.ID, "event", ev.ID, "attempt", att.Number,
@@ -132,7 +140,7 @@ func (d *Dispatcher) attempt(ctx context.Context, c hookd.Claim, probe bool) (p 
 		}
 		d.cfg.OnAttempt(info)
 	}
-	return pending{comp: comp, claim: c, probe: probe}, false
+	return pending{comp: comp, claim: c, probe: probe, op: op}, false
 }
 
 // decide maps an attempt's result to its outcome and, for a retry, when the
@@ -144,7 +152,9 @@ func (d *Dispatcher) decide(dl *hookd.Delivery, ep *hookd.Endpoint, r response, 
 	switch {
 	case r.err == nil && r.status >= 200 && r.status <= 299:
 		return hookd.OutcomeSucceeded, time.Time{}
-	case r.err == nil && r.status == http.StatusGone:
+	case r.err == nil && r.status == http.StatusGone && !ep.IsSystemEndpoint():
+		// The ops endpoint is never disabled by its receiver: it is the
+		// operator's, managed by --ops-url; a 410 there is a failure.
 		return hookd.OutcomeGone, time.Time{}
 	}
 	n := dl.Attempts + 1 - dl.AttemptBase

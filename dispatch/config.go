@@ -57,11 +57,27 @@ type Config struct {
 	Jitter func() float64
 	// Transport replaces the shared HTTP transport (tests). When set,
 	// Guard is not applied by the dispatcher: the transport must do it.
+	//
+	// The system tenant's endpoint (hookd.OpsEndpointID, the operator's
+	// --ops-url) is sent through a transport of its own that Guard does not
+	// restrict: the operator configured that URL (the API refuses to create
+	// or change endpoints of the system tenant), and an ops receiver on a
+	// private network must not require opening private ranges to every
+	// tenant's endpoints.
 	Transport http.RoundTripper
+	// Notice, when set, returns the durable operational event of ev (see
+	// hookd.Completion.Notice): it is stored in the same transaction as the
+	// completion that kills the delivery or disables the endpoint. It is
+	// not asked for deliveries to the system tenant's own endpoint (no
+	// notice about a notice: that would loop while the ops receiver is
+	// down). nil means no durable notices (they are only reported to
+	// OnEvent). Called from attempt goroutines; must return quickly.
+	Notice func(OpEvent) *hookd.NewEvent
 	// OnEvent receives operational events ("delivery.dead",
-	// "endpoint.disabled") after they are recorded in the store. It is
-	// called from the recorder goroutine and must return quickly.
-	OnEvent func(OpEvent)
+	// "endpoint.disabled") after they are recorded in the store, with the
+	// notice that was stored with them (nil when none). It is called from
+	// the recorder goroutine and must return quickly.
+	OnEvent func(OpEvent, *hookd.NewEvent)
 	// OnAttempt receives every finished attempt (metrics). It is called from
 	// the attempt goroutine and must return quickly.
 	OnAttempt func(hookd.AttemptInfo)
@@ -82,6 +98,7 @@ type OpEvent struct {
 	EventType   string
 	EndpointID  string
 	EndpointURL string
+	TenantID    string // the endpoint's tenant
 	Attempts    int
 	// StatusCode and Error describe the last attempt (0 / "" when absent).
 	StatusCode int

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ssrf"
 )
 
 // Dispatcher claims due deliveries and sends them. Create it with New, run it
@@ -20,6 +21,10 @@ type Dispatcher struct {
 	log       *slog.Logger
 	client    *http.Client
 	transport *http.Transport // the shared transport; nil when cfg.Transport is set
+	// opsClient sends to the system tenant's endpoint (--ops-url) through
+	// opsTransport, which the SSRF guard does not restrict.
+	opsClient    *http.Client
+	opsTransport *http.Transport
 
 	wake chan struct{}
 	// tokenWait carries, from the recorder to the loop, how soon a
@@ -78,12 +83,15 @@ func New(store Store, cfg Config) *Dispatcher {
 	if ex, ok := store.(hookd.Exclusive); ok {
 		d.refill = ex.Exclusive()
 	}
-	rt := cfg.Transport
+	rt, opsRT := cfg.Transport, cfg.Transport
 	if rt == nil {
 		d.transport = newTransport(cfg.Workers, cfg.AttemptTimeout, cfg.Guard)
-		rt = d.transport
+		// The operator's own --ops-url is not subject to the SSRF guard
+		// (see Config.Transport).
+		d.opsTransport = newTransport(4, cfg.AttemptTimeout, ssrf.Guard{AllowPrivate: true})
+		rt, opsRT = d.transport, d.opsTransport
 	}
-	d.client = newClient(rt)
+	d.client, d.opsClient = newClient(rt), newClient(opsRT)
 	return d
 }
 
@@ -171,6 +179,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	}
 	if d.transport != nil {
 		d.transport.CloseIdleConnections()
+		d.opsTransport.CloseIdleConnections()
 	}
 	return errors.Join(graceErr, recErr, relErr)
 }

@@ -49,7 +49,7 @@ func newEnvOn(t testing.TB, store *faultStore, ds Store, mod func(*Config)) *env
 		Guard:          ssrf.Guard{AllowPrivate: true},
 		UserAgent:      "hookd/test",
 		Logger:         slog.New(slog.DiscardHandler),
-		OnEvent: func(ev OpEvent) {
+		OnEvent: func(ev OpEvent, _ *hookd.NewEvent) {
 			select {
 			case e.ops <- ev:
 			default:

@@ -14,6 +14,7 @@ type pending struct {
 	comp  hookd.Completion
 	claim hookd.Claim
 	probe bool
+	op    *OpEvent // the operational event of a death or 410, else nil
 }
 
 // recorder is the one goroutine that writes completions: it takes every
@@ -187,32 +188,41 @@ func (d *Dispatcher) recorded(batch []pending, ok bool, claims []hookd.Claim, re
 	if !ok {
 		return
 	}
+	noticed := false
 	for _, p := range batch {
 		d.opEvent(p, now)
+		noticed = noticed || p.comp.Notice != nil
+	}
+	if noticed {
+		d.Wake() // the notices' deliveries are due now
 	}
 }
 
 func (d *Dispatcher) opEvent(p pending, now time.Time) {
+	if p.op == nil || d.cfg.OnEvent == nil {
+		return
+	}
+	d.cfg.OnEvent(*p.op, p.comp.Notice)
+}
+
+// opEventOf returns the operational event of a completion that kills its
+// delivery or disables its endpoint, else nil.
+func opEventOf(c hookd.Claim, comp hookd.Completion, at time.Time) *OpEvent {
 	var typ string
-	switch p.comp.Outcome {
+	switch comp.Outcome {
 	case hookd.OutcomeDead:
 		typ = EventDeliveryDead
 	case hookd.OutcomeGone:
 		typ = EventEndpointDisabled
 	default:
-		return
+		return nil
 	}
-	c, a := p.claim, p.comp.Attempt
-	ev := OpEvent{
-		Type: typ, At: now,
+	a := comp.Attempt
+	return &OpEvent{
+		Type: typ, At: at,
 		DeliveryID: c.Delivery.ID, EventID: c.Event.ID, EventType: c.Event.Type,
-		EndpointID: c.Endpoint.ID, EndpointURL: c.Endpoint.URL,
+		EndpointID: c.Endpoint.ID, EndpointURL: c.Endpoint.URL, TenantID: c.Endpoint.TenantID,
 		Attempts: a.Number, StatusCode: a.StatusCode, Error: a.Error,
-		Reason: p.comp.DisableReason,
-	}
-	d.log.Warn(typ, "delivery", ev.DeliveryID, "endpoint", ev.EndpointID, "event", ev.EventID,
-		"attempts", ev.Attempts, "status", ev.StatusCode, "err", ev.Error, "reason", ev.Reason)
-	if d.cfg.OnEvent != nil {
-		d.cfg.OnEvent(ev)
+		Reason: comp.DisableReason,
 	}
 }

@@ -1,21 +1,23 @@
-// Package ops sends operational events (delivery.dead, endpoint.disabled,
-// endpoint.recovered, alert.firing, alert.resolved) to the operator's URL,
-// signed like every hookd webhook, and logs each one.
+// Package ops turns hookd's operational events (delivery.dead,
+// endpoint.disabled, endpoint.recovered, alert.firing, alert.resolved) into
+// events of hookd's own pipeline. Each is an event of the reserved system
+// tenant (hookd.SystemTenant) fanned out to that tenant's one endpoint
+// (hookd.OpsEndpointID, the operator's --ops-url, kept by SyncEndpoint):
+// committed in the same store transaction as the change it reports, then
+// signed, sent, retried with backoff and recorded in the attempt log by the
+// dispatcher like every delivery. Nothing is queued in memory, so nothing
+// is lost on a restart. Every operational event is also logged, once, when
+// it is committed (Emitter.Committed).
 package ops
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"strconv"
-	"strings"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/webhook"
 )
 
 // Operational event types.
@@ -27,131 +29,129 @@ const (
 	AlertResolved     = "alert.resolved"
 )
 
-// Notifier logs operational events and, when a URL is set, posts them there
-// in the background (bounded queue of 1,000; a few retries; dropped with a
-// log line past that, never blocking delivery work).
-type Notifier struct {
-	url, secret, userAgent string
-	log                    *slog.Logger
-	client                 *http.Client
-	queue                  chan []byte
-	wg                     sync.WaitGroup
-	once                   sync.Once
-	stop                   chan struct{}
+// Types lists every operational event type (metrics start their counters
+// at zero for each).
+var Types = []string{DeliveryDead, EndpointDisabled, EndpointRecovered, AlertFiring, AlertResolved}
+
+// Ingester is the store method Emit uses.
+type Ingester interface {
+	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
 }
 
-// New returns a Notifier. With url "" it only logs. Call Close to stop it.
-func New(url, secret, userAgent string, log *slog.Logger) *Notifier {
-	n := &Notifier{url: url, secret: secret, userAgent: userAgent, log: log,
-		client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
-		queue: make(chan []byte, 1000), stop: make(chan struct{}),
-	}
-	if url != "" {
-		n.wg.Add(1)
-		go n.loop()
-	}
-	return n
+// Emitter builds, stores and logs operational events.
+type Emitter struct {
+	store   Ingester
+	log     *slog.Logger
+	enabled bool
+	now     func() time.Time
+	// OnCommitted, when set, is called with the type of every committed
+	// operational event (metrics).
+	OnCommitted func(typ string)
+	// Wake, when set, is called after Emit stored an event (the dispatcher
+	// looks for the new delivery at once).
+	Wake func()
 }
 
-// Send logs the event and queues it for the operator URL. data is encoded as
-// the envelope's "data".
-func (n *Notifier) Send(typ string, data map[string]any) {
-	args := []any{"type", typ}
-	for k, v := range data {
-		args = append(args, k, v)
+// New returns an Emitter. enabled says whether an ops endpoint exists
+// (--ops-url is set): without one, operational events are only logged and
+// Event returns nil. now defaults to time.Now, log to slog.Default().
+func New(store Ingester, enabled bool, log *slog.Logger, now func() time.Time) *Emitter {
+	if log == nil {
+		log = slog.Default()
 	}
-	n.log.Warn("operational event", args...)
-	if n.url == "" {
-		return
+	if now == nil {
+		now = time.Now
 	}
-	now := time.Now().UTC()
+	return &Emitter{store: store, log: log.With("component", "ops"), enabled: enabled, now: now}
+}
+
+// Enabled reports whether operational events are stored and sent.
+func (e *Emitter) Enabled() bool { return e.enabled }
+
+// Event returns the operational event typ with data (encoded as the
+// event's payload, which becomes the envelope's "data") of the system
+// tenant, created at now, for the caller to store in the transaction of
+// the change it reports. It returns nil when no ops endpoint is configured
+// or data cannot be encoded (logged).
+func (e *Emitter) Event(typ string, data map[string]any) *hookd.NewEvent {
+	if !e.enabled {
+		return nil
+	}
 	payload, err := json.Marshal(data)
 	if err != nil {
-		n.log.Error("operational event: encode", "err", err)
-		return
+		e.log.Error("operational event: encode", "type", typ, "err", err)
+		return nil
 	}
-	id := hookd.NewID(hookd.PrefixEvent, now)
-	var b bytes.Buffer
-	b.WriteString(`{"id":"` + id + `","type":` + strconv.Quote(typ) + `,"timestamp":"` + now.Format("2006-01-02T15:04:05.000Z") + `","data":`)
-	b.Write(payload)
-	b.WriteString("}")
-	select {
-	case n.queue <- append([]byte(id+"\n"), b.Bytes()...):
-	default:
-		n.log.Error("operational event dropped: queue full", "type", typ)
+	now := e.now()
+	return &hookd.NewEvent{Event: hookd.Event{
+		ID:        hookd.NewID(hookd.PrefixEvent, now),
+		TenantID:  hookd.SystemTenant,
+		Type:      typ,
+		Payload:   payload,
+		CreatedAt: now,
+	}}
+}
+
+// Committed logs the operational event typ once (at warn; endpoint.recovered
+// and alert.resolved at info; with its data
+// and the id of the stored event when there is one) and counts it. Call it
+// after the transaction that stored the event (or, without an ops
+// endpoint, that made the change) committed.
+func (e *Emitter) Committed(typ string, data map[string]any, ev *hookd.NewEvent) {
+	args := []any{"type", typ}
+	if ev != nil {
+		args = append(args, "event", ev.ID)
+	}
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		args = append(args, k, data[k])
+	}
+	level := slog.LevelWarn
+	if typ == EndpointRecovered || typ == AlertResolved {
+		level = slog.LevelInfo // good news
+	}
+	e.log.Log(context.Background(), level, "operational event", args...)
+	if e.OnCommitted != nil {
+		e.OnCommitted(typ)
 	}
 }
 
-func (n *Notifier) loop() {
-	defer n.wg.Done()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case msg := <-n.queue:
-			id, body, _ := bytes.Cut(msg, []byte("\n"))
-			n.post(string(id), body)
+// Emit stores the operational event typ on its own (for changes that are
+// not written by one store transaction that could carry it, such as
+// endpoint.recovered after an auto-replay), retrying with backoff until it
+// is stored or ctx ends, and then logs it. It returns the store's last
+// error when ctx ended first.
+func (e *Emitter) Emit(ctx context.Context, typ string, data map[string]any) error {
+	ev := e.Event(typ, data)
+	if ev != nil {
+		backoff := 50 * time.Millisecond
+		for {
+			_, err := e.store.IngestEvents(ctx, []hookd.NewEvent{*ev})
+			if err == nil {
+				break
+			}
+			e.log.Error("operational event: store", "type", typ, "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				e.log.Error("operational event not stored", "type", typ, "err", err)
+				return err
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+		if e.Wake != nil {
+			e.Wake()
 		}
 	}
-}
-
-func (n *Notifier) post(id string, body []byte) {
-	delay := time.Second
-	for try := 1; try <= 3; try++ {
-		err := n.postOnce(id, body)
-		if err == nil {
-			return
-		}
-		n.log.Warn("operational event not delivered", "id", id, "try", try, "err", err)
-		select {
-		case <-n.stop:
-			return
-		case <-time.After(delay):
-		}
-		delay *= 4
-	}
-}
-
-func (n *Notifier) postOnce(id string, body []byte) error {
-	now := time.Now()
-	sig, err := webhook.Sign(n.secret, id, now, body)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set("webhook-signature", sig)
-	req.Header.Set("X-Idempotency-Key", id)
-	req.Header.Set("X-Signature", webhook.SignPlain(n.secret, body))
-	req.Header.Set("User-Agent", n.userAgent)
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &statusError{resp.StatusCode}
-	}
+	e.Committed(typ, data, ev)
 	return nil
 }
 
-type statusError struct{ code int }
-
-func (e *statusError) Error() string {
-	return "status " + strconv.Itoa(e.code) + " " + strings.ToLower(http.StatusText(e.code))
-}
-
-// Close stops sending; queued events not yet sent are dropped.
-func (n *Notifier) Close() {
-	n.once.Do(func() { close(n.stop) })
-	n.wg.Wait()
-}
+// Time formats t as operational events carry times (RFC 3339, UTC).
+func Time(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -100,6 +100,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	}
 
 	b := &pgx.Batch{}
+	var noticed []noticeUpdate
 	succeeded := map[string]time.Time{} // endpoint id -> end of its latest success
 	for _, c := range cs {
 		a := c.Attempt
@@ -139,7 +140,13 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 				UPDATE endpoints SET ` + sets + ` WHERE id IN (SELECT endpoint_id FROM d)`
 			args = append(args, setArgs...)
 		}
-		b.Queue(update, args...)
+		if c.Notice != nil {
+			// Run after the batch, alone, to learn whether it changed the
+			// delivery: only then is the notice ingested.
+			noticed = append(noticed, noticeUpdate{update, args, c.Notice})
+		} else {
+			b.Queue(update, args...)
+		}
 		circuits[ep] = policy.Next(circuits[ep], c.Outcome == hookd.OutcomeSucceeded, a.StartedAt.Add(a.Latency))
 		if c.Outcome == hookd.OutcomeSucceeded && a.StartedAt.Add(a.Latency).After(succeeded[ep]) {
 			succeeded[ep] = a.StartedAt.Add(a.Latency)
@@ -159,6 +166,44 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write: %w", err)
+	}
+	return completeNoticed(ctx, tx, noticed)
+}
+
+// noticeUpdate is the delivery update of a completion with a Notice.
+type noticeUpdate struct {
+	sql    string
+	args   []any
+	notice *hookd.NewEvent
+}
+
+// completeNoticed runs the updates of completions that carry a notice
+// (rare: deaths and 410s) one by one and ingests the notices of those that
+// changed their delivery (still leased to their owner), in the same
+// transaction.
+func completeNoticed(ctx context.Context, tx pgx.Tx, us []noticeUpdate) error {
+	var notices []*hookd.NewEvent
+	for _, u := range us {
+		// Both forms return a row exactly when the delivery changed (the
+		// 410 form returns the endpoint it disabled).
+		rows, err := tx.Query(ctx, u.sql+` RETURNING id`, u.args...)
+		if err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		if n > 0 {
+			notices = append(notices, u.notice)
+		}
+	}
+	if err := ingestNotice(ctx, tx, notices...); err != nil {
+		return fmt.Errorf("operational event: %w", err)
 	}
 	return nil
 }

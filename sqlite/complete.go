@@ -84,6 +84,7 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 	circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
 	succeeded := map[string]int64{}         // endpoint id -> end of its latest success
 	var order []string
+	var notices []*hookd.NewEvent // of the completions that changed their delivery
 	for i := range cs {
 		c := &cs[i]
 		a := &c.Attempt
@@ -126,6 +127,9 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 					return fmt.Errorf("disable endpoint: %w", err)
 				}
 			}
+			if c.Notice != nil {
+				notices = append(notices, c.Notice)
+			}
 		}
 		cur, ok := circuits[endpointID]
 		if !ok {
@@ -149,6 +153,11 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 			append(args, succeeded[id], id)...)
 		if err != nil {
 			return fmt.Errorf("update circuit: %w", err)
+		}
+	}
+	for _, ne := range notices {
+		if err := s.ingestNotice(ctx, tx, ne); err != nil {
+			return fmt.Errorf("operational event: %w", err)
 		}
 	}
 	return nil

@@ -64,6 +64,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"TakeTokens", testTakeTokens},
 		{"CountAllEndpoints", testCountAllEndpoints},
 		{"TenantFilters", testTenantFilters},
+		{"AlertState", testAlertState},
+		{"CompleteNotice", testCompleteNotice},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,7 +55,7 @@ type server struct {
 	store      hookd.Store
 	committer  *ingest.Committer
 	dispatcher *dispatch.Dispatcher
-	ops        *ops.Notifier
+	ops        *ops.Emitter
 	metrics    *metrics.Metrics
 	scheduler  *scheduler.Scheduler
 	keys       *auth.Keys
@@ -84,7 +84,13 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
 	s.metrics = metrics.New()
-	s.ops = ops.New(cfg.OpsURL, cfg.OpsSecret, "hookd/"+version, log)
+	// Operational events go through the pipeline: the system tenant's
+	// endpoint follows --ops-url before anything can emit one.
+	if err := ops.SyncEndpoint(ctx, s.store, cfg.OpsURL, cfg.OpsSecret, time.Now()); err != nil {
+		return nil, err
+	}
+	s.ops = ops.New(s.store, cfg.OpsURL != "", log, nil)
+	s.ops.OnCommitted = s.metrics.Operational
 
 	s.dispatcher = dispatch.New(s.store, dispatch.Config{
 		Owner:              owner,
@@ -98,9 +104,11 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Guard:              guard,
 		UserAgent:          "hookd/" + version,
 		Logger:             log,
+		Notice:             s.notice,
 		OnEvent:            s.opEvent,
 		OnAttempt:          s.metrics.Attempt,
 	})
+	s.ops.Wake = s.dispatcher.Wake
 	var jobs []scheduler.Job
 	if cfg.Retention > 0 {
 		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, time.Minute, 1000, nil, log))
@@ -203,7 +211,6 @@ func (s *server) shutdown() error {
 	if err := s.scheduler.Stop(grace); err != nil {
 		errs = append(errs, fmt.Errorf("scheduler stop: %w", err))
 	}
-	s.ops.Close()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store close: %w", err))
 	}
@@ -213,26 +220,45 @@ func (s *server) shutdown() error {
 	return errors.Join(errs...)
 }
 
-// opEvent forwards the dispatcher's operational events to the operator.
-func (s *server) opEvent(e dispatch.OpEvent) {
-	data := map[string]any{"endpoint_id": e.EndpointID, "endpoint_url": e.EndpointURL, "at": e.At.UTC().Format(time.RFC3339Nano)}
+// notice builds the durable operational event of a dead delivery or a
+// disabled endpoint, stored with the completion (dispatch.Config.Notice).
+func (s *server) notice(e dispatch.OpEvent) *hookd.NewEvent {
+	return s.ops.Event(e.Type, opData(e))
+}
+
+// opEvent logs (once) and counts the dispatcher's operational events after
+// their completion committed.
+func (s *server) opEvent(e dispatch.OpEvent, stored *hookd.NewEvent) {
+	s.ops.Committed(e.Type, opData(e), stored)
+}
+
+// opData is the data of a delivery.dead or endpoint.disabled event.
+func opData(e dispatch.OpEvent) map[string]any {
+	data := map[string]any{"endpoint_id": e.EndpointID, "endpoint_url": e.EndpointURL, "tenant_id": e.TenantID,
+		"at": ops.Time(e.At)}
 	switch e.Type {
 	case dispatch.EventDeliveryDead:
 		data["delivery_id"], data["event_id"], data["event_type"] = e.DeliveryID, e.EventID, e.EventType
 		data["attempts"], data["last_status_code"], data["last_error"] = e.Attempts, e.StatusCode, e.Error
 	case dispatch.EventEndpointDisabled:
 		data["reason"] = e.Reason
+		data["delivery_id"], data["last_status_code"] = e.DeliveryID, e.StatusCode
 	}
-	s.metrics.Operational(e.Type)
-	s.ops.Send(e.Type, data)
+	return data
 }
 
 // recovered reports an endpoint whose dead letters were replayed because
-// it works again.
+// it works again (endpoint.recovered). The replay has committed already;
+// the event is stored right after it, retried for up to a minute while the
+// store fails.
 func (s *server) recovered(endpointID string, replayed int) {
-	s.metrics.Operational(ops.EndpointRecovered)
-	s.ops.Send(ops.EndpointRecovered, map[string]any{"endpoint_id": endpointID, "replayed": replayed,
-		"at": time.Now().UTC().Format(time.RFC3339Nano)})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := map[string]any{"endpoint_id": endpointID, "replayed": replayed, "at": ops.Time(time.Now())}
+	if e, err := s.store.GetEndpoint(ctx, endpointID); err == nil {
+		data["tenant_id"], data["endpoint_url"] = e.TenantID, e.URL
+	}
+	_ = s.ops.Emit(ctx, ops.EndpointRecovered, data)
 }
 
 // redactDB hides a password in a database URL for logging.
