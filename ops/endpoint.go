@@ -12,7 +12,7 @@ import (
 type EndpointStore interface {
 	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
 	CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error
-	UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error
+	UpdateEndpointFields(ctx context.Context, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error)
 }
 
 // MaxAttempts is the max attempts of the ops endpoint: with the default
@@ -52,19 +52,38 @@ func SyncEndpoint(ctx context.Context, store EndpointStore, url, secret string, 
 	case err != nil:
 		return fmt.Errorf("load ops endpoint: %w", err)
 	}
-	want := *e
+	var u hookd.EndpointUpdate
+	changed := false
 	if url == "" {
-		want.Disabled, want.DisabledReason = true, disabledReason
+		if !e.Disabled {
+			disabled := true
+			u.Disabled, u.DisabledReason, changed = &disabled, disabledReason, true
+		}
 	} else {
-		want.URL, want.Secret, want.Disabled, want.DisabledReason = url, secret, false, ""
-		want.TenantID, want.MaxAttempts, want.EventTypes = hookd.SystemTenant, MaxAttempts, nil
+		if e.URL != url {
+			u.URL, changed = &url, true
+		}
+		if e.Secret != secret {
+			u.Secret, changed = &secret, true
+		}
+		if e.Disabled {
+			enabled := false
+			u.Disabled, changed = &enabled, true
+		}
+		if e.MaxAttempts != MaxAttempts {
+			n := MaxAttempts
+			u.MaxAttempts, changed = &n, true
+		}
+		if len(e.EventTypes) > 0 {
+			var all []string
+			u.EventTypes, changed = &all, true
+		}
 	}
-	if want.URL == e.URL && want.Secret == e.Secret && want.Disabled == e.Disabled &&
-		want.DisabledReason == e.DisabledReason && want.MaxAttempts == e.MaxAttempts && len(e.EventTypes) == 0 {
+	if !changed {
 		return nil
 	}
-	want.UpdatedAt = now
-	if err := store.UpdateEndpoint(ctx, &want); err != nil {
+	u.UpdatedAt = now
+	if _, err := store.UpdateEndpointFields(ctx, hookd.OpsEndpointID, u); err != nil {
 		return fmt.Errorf("update ops endpoint: %w", err)
 	}
 	return nil

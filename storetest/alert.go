@@ -127,8 +127,8 @@ func testCompleteNotice(t *testing.T, open Opener) {
 	}
 	// cs[2]'s lease is lost: released and taken by another node.
 	lost := cs[2].Delivery.ID
-	if err := f.s.ReleaseClaims(f.ctx, "n1", []string{lost}); err != nil {
-		t.Fatalf("ReleaseClaims: %v", err)
+	if err := f.s.ReleaseDeliveries(f.ctx, "n1", []string{lost}); err != nil {
+		t.Fatalf("ReleaseDeliveries: %v", err)
 	}
 	if stolen := f.claim(hookd.ClaimRequest{Owner: "n2", Now: t0, Limit: 1,
 		ExcludeEndpoints: []string{hookd.OpsEndpointID}}); len(stolen) != 1 || stolen[0].Delivery.ID != lost {
