@@ -131,16 +131,25 @@ const (
 )
 
 // CircuitPolicy configures the breaker: after Threshold consecutive failures the
-// circuit opens for Cooldown, doubling on each re-open up to MaxCooldown.
-// Threshold 0 disables the breaker.
+// circuit opens for Cooldown, doubling on each re-open up to MaxCooldown
+// (MaxCooldown 0: Cooldown, not growing). Threshold 0 — the zero value —
+// disables the breaker.
 type CircuitPolicy struct {
 	Threshold   int
 	Cooldown    time.Duration
 	MaxCooldown time.Duration
 }
 
+// Defaults of the circuit breaker (hookd serve's --circuit-threshold and
+// --circuit-cooldown).
+const (
+	DefaultCircuitThreshold   = 10
+	DefaultCircuitCooldown    = time.Minute
+	DefaultCircuitMaxCooldown = time.Hour
+)
+
 // DefaultCircuitPolicy opens after 10 failures for 1 min, growing to 1 h.
-var DefaultCircuitPolicy = CircuitPolicy{Threshold: 10, Cooldown: time.Minute, MaxCooldown: time.Hour}
+var DefaultCircuitPolicy = CircuitPolicy{Threshold: DefaultCircuitThreshold, Cooldown: DefaultCircuitCooldown, MaxCooldown: DefaultCircuitMaxCooldown}
 
 // Next returns the circuit after an attempt that succeeded or failed at now.
 // A success always closes the circuit. A failure counts; reaching the

@@ -10,8 +10,16 @@ type RetryPolicy struct {
 	MaxAttempts int
 }
 
+// Defaults of the retry policy (hookd serve's --retry-base,
+// --retry-max-delay and --max-attempts).
+const (
+	DefaultRetryBase     = 5 * time.Second
+	DefaultRetryMaxDelay = time.Hour
+	DefaultMaxAttempts   = 12
+)
+
 // DefaultRetryPolicy is 5 s base, 1 h cap and 12 attempts (about 2 h 40 min).
-var DefaultRetryPolicy = RetryPolicy{Base: 5 * time.Second, MaxDelay: time.Hour, MaxAttempts: 12}
+var DefaultRetryPolicy = RetryPolicy{Base: DefaultRetryBase, MaxDelay: DefaultRetryMaxDelay, MaxAttempts: DefaultMaxAttempts}
 
 // Delay returns the wait after failed attempt n given jitter in [0,1).
 func (p RetryPolicy) Delay(n int, jitter float64) time.Duration {

@@ -78,7 +78,7 @@ func BenchmarkCreateEvent(b *testing.B) {
 	bb := setup(b)
 	// A second committer over a store that counts commits.
 	counting := &countingStore{Store: bb.store}
-	committer := ingest.New(counting, ingest.Options{})
+	committer := ingest.New(counting, ingest.Config{})
 	if err := committer.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}

@@ -22,6 +22,9 @@ const (
 	DefaultMaxPayloadBytes       = 256 << 10
 	DefaultRotationGrace         = 24 * time.Hour
 	DefaultMaxEndpointsPerTenant = 1000
+	// DefaultMaxEndpoints is hookd serve's --max-endpoints. Config's zero
+	// MaxEndpoints means no bound, as --max-endpoints 0 does.
+	DefaultMaxEndpoints = 100000
 	// envelopeBytes is what a request body may hold beyond its payload
 	// (type, tenant id, idempotency key, JSON punctuation).
 	envelopeBytes = 16 << 10

@@ -51,7 +51,7 @@ func setupStore(t testing.TB, store hookd.Store, opts ...func(*Config)) *bundle 
 	t.Helper()
 	ctx := context.Background()
 	b := &bundle{t: t, store: store, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
-	committer := ingest.New(store, ingest.Options{})
+	committer := ingest.New(store, ingest.Config{})
 	if err := committer.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -12,39 +12,54 @@ import (
 	"github.com/hookd/hookd/internal/ssrf"
 )
 
+// Defaults of Config; hookd serve's flags read them.
+const (
+	DefaultWorkers        = 64
+	DefaultMaxInFlight    = 16
+	DefaultAttemptTimeout = 15 * time.Second
+	// DefaultLeaseMargin is what a lease adds to the attempt timeout when
+	// Config.Lease is 0.
+	DefaultLeaseMargin  = 30 * time.Second
+	DefaultPollInterval = 500 * time.Millisecond
+	DefaultUserAgent    = "hookd/dev"
+)
+
 // Config configures a Dispatcher. The zero value of every field means its
-// documented default.
+// documented default, except Circuit, whose zero value is no breaker (as a
+// zero hookd.CircuitPolicy means everywhere).
 type Config struct {
 	// Owner is the lease owner id written on every claim; it must be unique
 	// per running process. Default: "<hostname>-<pid>-<random hex>".
 	Owner string
 	// Workers is how many attempts run at the same time in this process.
-	// Default 64.
+	// Default DefaultWorkers (64).
 	Workers int
 	// DefaultMaxInFlight caps concurrent attempts per endpoint whose own
 	// MaxInFlight is 0. It is also passed to ClaimDue, so the cap holds
-	// across every node. Default 16.
+	// across every node. Default DefaultMaxInFlight (16).
 	DefaultMaxInFlight int
 	// AttemptTimeout bounds one HTTP attempt, from dial to the end of the
-	// response body. Default 15 s.
+	// response body. Default DefaultAttemptTimeout (15 s).
 	AttemptTimeout time.Duration
 	// Lease is how long a claim is held before another node may take it.
-	// Default AttemptTimeout + 30 s.
+	// Default AttemptTimeout + DefaultLeaseMargin (30 s).
 	Lease time.Duration
 	// PollInterval is how often the store is asked for due work (retries
-	// coming due) when nothing woke the dispatcher. Default 500 ms.
+	// coming due) when nothing woke the dispatcher. Default
+	// DefaultPollInterval (500 ms).
 	PollInterval time.Duration
 	// Retry is the backoff and the default max attempts.
 	// Default hookd.DefaultRetryPolicy; zero fields take their default.
 	Retry hookd.RetryPolicy
-	// Circuit is the breaker policy handed to CompleteAttempts.
-	// Default hookd.DefaultCircuitPolicy when the whole value is zero; a
-	// negative Threshold disables the breaker.
+	// Circuit is the breaker policy handed to CompleteAttempts. Threshold
+	// 0 (the zero value) disables the breaker; with a Threshold, Cooldown 0
+	// means hookd.DefaultCircuitCooldown and MaxCooldown 0 means
+	// max(hookd.DefaultCircuitMaxCooldown, Cooldown).
 	Circuit hookd.CircuitPolicy
 	// Guard refuses private destinations at connect time. The zero value
 	// refuses every non-public address.
 	Guard ssrf.Guard
-	// UserAgent is sent on every request. Default "hookd/dev".
+	// UserAgent is sent on every request. Default DefaultUserAgent.
 	UserAgent string
 	// Logger receives one debug line per attempt and an info line per
 	// failure. Default slog.Default().
@@ -118,19 +133,19 @@ func (c Config) withDefaults() Config {
 		c.Owner = defaultOwner()
 	}
 	if c.Workers <= 0 {
-		c.Workers = 64
+		c.Workers = DefaultWorkers
 	}
 	if c.DefaultMaxInFlight <= 0 {
-		c.DefaultMaxInFlight = 16
+		c.DefaultMaxInFlight = DefaultMaxInFlight
 	}
 	if c.AttemptTimeout <= 0 {
-		c.AttemptTimeout = 15 * time.Second
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if c.Lease <= 0 {
-		c.Lease = c.AttemptTimeout + 30*time.Second
+		c.Lease = c.AttemptTimeout + DefaultLeaseMargin
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 500 * time.Millisecond
+		c.PollInterval = DefaultPollInterval
 	}
 	if c.Retry.Base <= 0 {
 		c.Retry.Base = hookd.DefaultRetryPolicy.Base
@@ -141,11 +156,16 @@ func (c Config) withDefaults() Config {
 	if c.Retry.MaxAttempts <= 0 {
 		c.Retry.MaxAttempts = hookd.DefaultRetryPolicy.MaxAttempts
 	}
-	if c.Circuit == (hookd.CircuitPolicy{}) {
-		c.Circuit = hookd.DefaultCircuitPolicy
+	if c.Circuit.Threshold > 0 {
+		if c.Circuit.Cooldown <= 0 {
+			c.Circuit.Cooldown = hookd.DefaultCircuitCooldown
+		}
+		if c.Circuit.MaxCooldown <= 0 {
+			c.Circuit.MaxCooldown = max(hookd.DefaultCircuitMaxCooldown, c.Circuit.Cooldown)
+		}
 	}
 	if c.UserAgent == "" {
-		c.UserAgent = "hookd/dev"
+		c.UserAgent = DefaultUserAgent
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -14,7 +14,7 @@ import (
 )
 
 // Dispatcher claims due deliveries and sends them. Create it with New, run it
-// with Start and end it with Stop.
+// with Start and end it with Stop (the hookd.Service lifecycle).
 type Dispatcher struct {
 	store     Store
 	cfg       Config
@@ -49,8 +49,8 @@ type Dispatcher struct {
 
 	mu        sync.Mutex
 	started   bool
-	stopping  bool
-	free      int // worker slots not running an attempt
+	stopping  bool // Stop was called (before or after Start)
+	free      int  // worker slots not running an attempt
 	endpoints map[string]*endpointState
 	// toRelease holds claims whose attempt was canceled by Stop: they are
 	// released, not recorded, so they spend no attempt.
@@ -99,7 +99,8 @@ func New(store Store, cfg Config) *Dispatcher {
 func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 
 // Start starts the claim loop and the recorder. ctx is not retained: the
-// dispatcher runs until Stop. It returns an error when called twice.
+// dispatcher runs until Stop. It returns an error when called twice or
+// after Stop.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -108,6 +109,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	defer d.mu.Unlock()
 	if d.started {
 		return errors.New("start: dispatcher already started")
+	}
+	if d.stopping {
+		return errors.New("start: dispatcher already stopped")
 	}
 	d.started = true
 	d.sendCtx, d.sendCancel = context.WithCancel(context.Background())
@@ -132,14 +136,16 @@ func (d *Dispatcher) Wake() {
 // Stop stops claiming, lets in-flight attempts finish until ctx is done (the
 // grace period) and then cancels the rest, records every finished attempt,
 // releases the claims that were not attempted, and returns. It returns nil on
-// a clean drain; an error when the grace period ran out, when completions
+// a clean drain; an error when the grace period ran out or when completions
 // could not be recorded (their deliveries are redelivered once their lease
-// expires) or when Stop was called before Start or twice.
+// expires). Stop before Start, or a second Stop, does nothing and returns
+// nil.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	if !d.started || d.stopping {
+		d.stopping = true
 		d.mu.Unlock()
-		return errors.New("stop: dispatcher not running")
+		return nil
 	}
 	d.stopping = true
 	d.mu.Unlock()

@@ -45,10 +45,10 @@ func newEnvOn(t testing.TB, store *faultStore, ds Store, mod func(*Config)) *env
 		AttemptTimeout: 2 * time.Second,
 		PollInterval:   20 * time.Millisecond,
 		Retry:          hookd.RetryPolicy{Base: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond, MaxAttempts: 5},
-		Circuit:        hookd.CircuitPolicy{Threshold: -1},
-		Guard:          ssrf.Guard{AllowPrivate: true},
-		UserAgent:      "hookd/test",
-		Logger:         slog.New(slog.DiscardHandler),
+		// Circuit: zero, no breaker unless a test sets one.
+		Guard:     ssrf.Guard{AllowPrivate: true},
+		UserAgent: "hookd/test",
+		Logger:    slog.New(slog.DiscardHandler),
 		OnEvent: func(ev OpEvent, _ *hookd.NewEvent) {
 			select {
 			case e.ops <- ev:

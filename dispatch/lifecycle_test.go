@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 )
 
 // blockingServer holds every request until release is closed.
@@ -125,23 +126,11 @@ func TestRecorderRetriesStoreErrors(t *testing.T) {
 	}
 }
 
-func TestStartStopOnce(t *testing.T) {
+// TestLifecycle checks the hookd.Service contract: Stop before Start and
+// twice returns nil, Start works once.
+func TestLifecycle(t *testing.T) {
 	t.Parallel()
-	d := New(newFaultStore(t), Config{PollInterval: 10 * time.Millisecond})
-	ctx := context.Background()
-	if err := d.Stop(ctx); err == nil {
-		t.Error("stop before start: got nil, want an error")
-	}
-	if err := d.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	if err := d.Start(ctx); err == nil {
-		t.Error("second start: got nil, want an error")
-	}
-	if err := d.Stop(ctx); err != nil {
-		t.Errorf("stop: got %v, want nil", err)
-	}
-	if err := d.Stop(ctx); err == nil {
-		t.Error("second stop: got nil, want an error")
-	}
+	testenv.CheckLifecycle(t, func(t *testing.T) hookd.Service {
+		return New(newFaultStore(t), Config{PollInterval: 10 * time.Millisecond})
+	})
 }

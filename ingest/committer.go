@@ -17,8 +17,8 @@ type Store interface {
 	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
 }
 
-// Options configure a Committer.
-type Options struct {
+// Config configures a Committer. Every zero field means its default.
+type Config struct {
 	// MaxBatch bounds the events of one store.IngestEvents call (default
 	// DefaultMaxBatch). A single submission larger than MaxBatch is
 	// committed alone, never split.
@@ -30,9 +30,9 @@ type Options struct {
 
 // Committer groups concurrent submissions into single store transactions.
 //
-// Lifecycle: New builds it, Start launches its one goroutine, Stop drains
-// the queue and ends that goroutine. Submit before Start or after Stop
-// returns EUNAVAILABLE.
+// Lifecycle (hookd.Service): New builds it, Start launches its one
+// goroutine, Stop drains the queue and ends that goroutine. Submit before
+// Start or after Stop returns EUNAVAILABLE.
 type Committer struct {
 	store    Store
 	maxBatch int
@@ -41,6 +41,7 @@ type Committer struct {
 	mu      sync.Mutex
 	queue   []*request
 	running bool
+	stopped bool          // Stop was called (before or after Start)
 	wake    chan struct{} // capacity 1: "the queue may be non-empty"
 	stop    chan struct{} // closed by Stop
 	done    chan struct{} // closed when the loop has ended
@@ -67,14 +68,14 @@ type reply struct {
 }
 
 // New returns a Committer writing to store. Call Start before Submit.
-func New(store Store, opts Options) *Committer {
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = DefaultMaxBatch
+func New(store Store, cfg Config) *Committer {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
 	}
 	return &Committer{
 		store:    store,
-		maxBatch: opts.MaxBatch,
-		onCommit: opts.OnCommit,
+		maxBatch: cfg.MaxBatch,
+		onCommit: cfg.OnCommit,
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -83,12 +84,16 @@ func New(store Store, opts Options) *Committer {
 
 // Start launches the committing goroutine. Store calls run with a context
 // derived from ctx without its cancellation (so a drain can finish after
-// ctx ends); Stop ends them. Start returns an error when called twice.
+// ctx ends); Stop ends them. Start returns an error when called twice or
+// after Stop.
 func (c *Committer) Start(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cancel != nil {
 		return errors.New("ingest: already started")
+	}
+	if c.stopped {
+		return errors.New("ingest: already stopped")
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
@@ -101,9 +106,11 @@ func (c *Committer) Start(ctx context.Context) error {
 // waits for the goroutine to end. When ctx ends first, the commit in
 // progress is cancelled, submissions still queued get EUNAVAILABLE, and
 // Stop returns ctx.Err() once the goroutine has ended. Stop on a Committer
-// that was never started returns nil.
+// that was never started returns nil (it can no longer start); a second
+// Stop returns nil once the goroutine has ended.
 func (c *Committer) Stop(ctx context.Context) error {
 	c.mu.Lock()
+	c.stopped = true
 	if c.cancel == nil {
 		c.mu.Unlock()
 		return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 )
 
 func event(id string) hookd.NewEvent {
@@ -17,9 +18,9 @@ func event(id string) hookd.NewEvent {
 }
 
 // start returns a running committer over store, stopped at cleanup.
-func start(t *testing.T, store Store, opts Options) *Committer {
+func start(t *testing.T, store Store, cfg Config) *Committer {
 	t.Helper()
-	c := New(store, opts)
+	c := New(store, cfg)
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -39,7 +40,7 @@ func TestSubmitConcurrent(t *testing.T) {
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 1000)
 	var commits atomic.Int64
-	c := start(t, store, Options{OnCommit: func() { commits.Add(1) }})
+	c := start(t, store, Config{OnCommit: func() { commits.Add(1) }})
 
 	const n = 200
 	var wg sync.WaitGroup
@@ -110,7 +111,7 @@ func TestGroupsQueuedSubmissions(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 100)
-	c := start(t, store, Options{MaxBatch: 5})
+	c := start(t, store, Config{MaxBatch: 5})
 
 	results := make(chan error, 10)
 	submit := func(id string) {
@@ -147,7 +148,7 @@ func TestErrorIsolation(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 100)
-	c := start(t, store, Options{})
+	c := start(t, store, Config{})
 
 	type outcome struct {
 		id  string
@@ -190,7 +191,7 @@ func TestUnavailableFailsEveryone(t *testing.T) {
 	t.Parallel()
 	store := newFakeStore()
 	store.down = true
-	c := start(t, store, Options{})
+	c := start(t, store, Config{})
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
@@ -211,7 +212,7 @@ func TestCancelWhileQueued(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 100)
-	c := start(t, store, Options{})
+	c := start(t, store, Config{})
 
 	first := make(chan error, 1)
 	go func() {
@@ -256,7 +257,7 @@ func TestCancelWhileCommitting(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 100)
-	c := start(t, store, Options{})
+	c := start(t, store, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -276,7 +277,7 @@ func TestStopDrains(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{})
 	store.entered = make(chan struct{}, 100)
-	c := New(store, Options{})
+	c := New(store, Config{})
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestStopDeadline(t *testing.T) {
 	store := newFakeStore()
 	store.gate = make(chan struct{}) // never opened: the commit hangs
 	store.entered = make(chan struct{}, 100)
-	c := New(store, Options{})
+	c := New(store, Config{})
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func TestStopDeadline(t *testing.T) {
 
 func TestNotStarted(t *testing.T) {
 	t.Parallel()
-	c := New(newFakeStore(), Options{})
+	c := New(newFakeStore(), Config{})
 	if _, err := c.Submit(context.Background(), []hookd.NewEvent{event("evt_1")}); hookd.ErrorCode(err) != hookd.EUNAVAILABLE {
 		t.Errorf("got %v, want EUNAVAILABLE", err)
 	}
@@ -364,7 +365,7 @@ func TestNotStarted(t *testing.T) {
 func TestDuplicateKeysInOneGroup(t *testing.T) {
 	t.Parallel()
 	store := newFakeStore()
-	c := start(t, store, Options{})
+	c := start(t, store, Config{})
 	a, b := event("evt_a"), event("evt_b")
 	a.IdempotencyKey, b.IdempotencyKey = "k", "k"
 	res, err := c.Submit(context.Background(), []hookd.NewEvent{a, b})
@@ -392,7 +393,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func BenchmarkSubmit(b *testing.B) {
 	store := newFakeStore()
 	store.commitTime = 100 * time.Microsecond
-	c := New(store, Options{})
+	c := New(store, Config{})
 	if err := c.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -407,4 +408,10 @@ func BenchmarkSubmit(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/float64(store.callCount()), "events/commit")
+}
+
+// TestLifecycle checks the hookd.Service contract.
+func TestLifecycle(t *testing.T) {
+	t.Parallel()
+	testenv.CheckLifecycle(t, func(*testing.T) hookd.Service { return New(newFakeStore(), Config{}) })
 }

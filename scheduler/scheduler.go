@@ -1,19 +1,40 @@
-// Package scheduler runs hookd's periodic jobs (retention today; alert
-// evaluation and dead-letter auto-replay plug in the same way). Every node
-// runs a Scheduler, but each run of a job first takes the job's lease in the
-// store (Store.AcquireJobLease), so on a shared Postgres database exactly
-// one node runs a job at a time, and another takes over once a dead node's
-// lease expires.
+// Package scheduler runs hookd's periodic jobs: retention (Retention) and
+// dead-letter auto-replay (AutoReplay) are defined here; other packages
+// plug their jobs in as a Job. Every node runs a Scheduler, but each run of
+// a job first takes the job's lease in the store (Store.AcquireJobLease),
+// so on a shared Postgres database exactly one node runs a job at a time,
+// and another takes over once a dead node's lease expires.
+//
+// It calls the store only through its small interfaces (Leaser, Purger,
+// Replayer) and must not import the store backends, dispatch, api or
+// cmd/hookd: a job that needs the dispatcher gets a func (AutoReplay's
+// wake).
 package scheduler
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
+)
+
+// Defaults of the jobs defined here; hookd serve's flags read them.
+const (
+	// DefaultRetention is how old succeeded deliveries and their events get
+	// before Retention deletes them (--retention; 0 keeps everything).
+	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultRetentionInterval is how often retention runs.
+	DefaultRetentionInterval = time.Minute
+	// DefaultRetentionBatch is how many rows one Purge call deletes.
+	DefaultRetentionBatch = 1000
+	// DefaultAutoReplayInterval is how often AutoReplay runs
+	// (--auto-replay-interval; 0 disables it).
+	DefaultAutoReplayInterval = 30 * time.Second
 )
 
 // Job is one periodic job.
@@ -31,7 +52,21 @@ type Leaser interface {
 	AcquireJobLease(ctx context.Context, job, owner string, now time.Time, ttl time.Duration) (bool, error)
 }
 
-// Scheduler runs jobs on the node that holds their lease.
+// Config configures a Scheduler. Every zero field means its default.
+type Config struct {
+	// Owner is the lease owner of this process's runs; it must be unique
+	// per process. Default "<hostname>-<pid>".
+	Owner string
+	// Jobs are the periodic jobs; none by default.
+	Jobs []Job
+	// Logger receives failed runs. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock of the leases. Default time.Now.
+	Now func() time.Time
+}
+
+// Scheduler runs jobs on the node that holds their lease. It follows the
+// hookd.Service lifecycle.
 type Scheduler struct {
 	store Leaser
 	owner string
@@ -43,27 +78,35 @@ type Scheduler struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started bool
+	stopped bool // Stop was called (before or after Start)
 }
 
-// New returns a Scheduler for jobs whose leases are taken in store under
-// owner (unique per process). now defaults to time.Now, log to slog.Default().
-func New(store Leaser, owner string, log *slog.Logger, now func() time.Time, jobs ...Job) *Scheduler {
-	if log == nil {
-		log = slog.Default()
+// New returns a Scheduler for cfg.Jobs whose leases are taken in store.
+func New(store Leaser, cfg Config) *Scheduler {
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		cfg.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	if now == nil {
-		now = time.Now
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return &Scheduler{store: store, owner: owner, log: log.With("component", "scheduler"), now: now, jobs: jobs}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Scheduler{store: store, owner: cfg.Owner, log: cfg.Logger.With("component", "scheduler"), now: cfg.Now, jobs: cfg.Jobs}
 }
 
 // Start starts one goroutine per job. The first run of each job is one
-// interval after Start. It returns an error when called twice.
+// interval after Start. It returns an error when called twice or after
+// Stop.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
 		return errors.New("scheduler: already started")
+	}
+	if s.stopped {
+		return errors.New("scheduler: already stopped")
 	}
 	s.started = true
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -74,9 +117,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop cancels running jobs and waits for their goroutines until ctx ends.
+// Stop cancels running jobs and waits for their goroutines until ctx ends
+// (then it returns ctx.Err()). Stop before Start returns nil and the
+// scheduler can no longer start; a second Stop waits as the first does.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
+	s.stopped = true
 	cancel := s.cancel
 	s.mu.Unlock()
 	if cancel == nil {

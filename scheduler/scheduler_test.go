@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/scheduler"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -40,8 +41,8 @@ func TestOneNodeRunsAJobAndAnotherTakesOver(t *testing.T) {
 	job := func(node string) scheduler.Job {
 		return scheduler.Job{Name: "j", Every: time.Minute, Run: func(context.Context) error { runs[node]++; return nil }}
 	}
-	a := scheduler.New(store, "node-a", nil, clk.now)
-	b := scheduler.New(store, "node-b", nil, clk.now)
+	a := scheduler.New(store, scheduler.Config{Owner: "node-a", Now: clk.now})
+	b := scheduler.New(store, scheduler.Config{Owner: "node-b", Now: clk.now})
 	ctx := context.Background()
 
 	for i := 0; i < 3; i++ {
@@ -99,7 +100,7 @@ func TestRetentionJobPurges(t *testing.T) {
 	}
 	now := func() time.Time { return long.Add(31 * 24 * time.Hour) }
 	job := scheduler.Retention(store, 30*24*time.Hour, time.Minute, 10, now, nil)
-	if !scheduler.New(store, "n", nil, now).RunOnce(ctx, job) {
+	if !scheduler.New(store, scheduler.Config{Owner: "n", Now: now}).RunOnce(ctx, job) {
 		t.Fatal("retention did not run")
 	}
 	if ds, _, err := store.ListDeliveries(ctx, hookd.DeliveryFilter{}); err != nil || len(ds) != 0 {
@@ -143,7 +144,7 @@ func TestAutoReplayJob(t *testing.T) {
 	woken := 0
 	job := scheduler.AutoReplay(store, time.Minute, func() time.Time { return t0.Add(3 * time.Minute) },
 		func(id string, n int) { got = append(got, fmt.Sprintf("%s:%d", id, n)) }, func() { woken++ })
-	if !scheduler.New(store, "n", nil, nil).RunOnce(ctx, job) {
+	if !scheduler.New(store, scheduler.Config{Owner: "n"}).RunOnce(ctx, job) {
 		t.Fatal("auto-replay did not run")
 	}
 	if want := ep.ID + ":1"; len(got) != 1 || got[0] != want || woken != 1 {
@@ -155,8 +156,17 @@ func TestAutoReplayJob(t *testing.T) {
 	}
 	// Nothing left to replay: the next run is quiet.
 	got = nil
-	scheduler.New(store, "n", nil, nil).RunOnce(ctx, job)
+	scheduler.New(store, scheduler.Config{Owner: "n"}).RunOnce(ctx, job)
 	if len(got) != 0 {
 		t.Errorf("second run replayed %v, want nothing", got)
 	}
+}
+
+// TestLifecycle checks the hookd.Service contract.
+func TestLifecycle(t *testing.T) {
+	t.Parallel()
+	testenv.CheckLifecycle(t, func(t *testing.T) hookd.Service {
+		job := scheduler.Job{Name: "j", Every: time.Hour, Run: func(context.Context) error { return nil }}
+		return scheduler.New(openStore(t), scheduler.Config{Owner: "n", Jobs: []scheduler.Job{job}})
+	})
 }

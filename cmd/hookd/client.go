@@ -17,7 +17,7 @@ import (
 // clientFlags are shared by the client subcommands: where the server is and
 // the API key. Both read HOOKD_* variables like every flag.
 type clientFlags struct {
-	Server string `default:"http://127.0.0.1:8080" help:"URL of the hookd server."`
+	Server string `default:"${default_server}" help:"URL of the hookd server."`
 	APIKey string `name:"api-key" help:"API key (Bearer) of the server."`
 }
 

@@ -16,36 +16,36 @@ import (
 // config is the server configuration: the flags of `hookd serve`, each with
 // its HOOKD_* environment variable. Validate reports the first bad value.
 type config struct {
-	Addr                     string        `default:"127.0.0.1:8080" help:"Address the HTTP API listens on."`
-	DB                       string        `name:"db" default:"sqlite:hookd.db" help:"Database: sqlite:PATH (embedded, default) or postgres://…"`
+	Addr                     string        `default:"${default_addr}" help:"Address the HTTP API listens on."`
+	DB                       string        `name:"db" default:"${default_db}" help:"Database: sqlite:PATH (embedded, default) or postgres://…"`
 	APIKey                   string        `name:"api-key" help:"API key for /v1 (Bearer). Unset: one is generated on first start, stored hashed and printed once."`
 	AllowPrivateDestinations bool          `help:"Allow deliveries to loopback, private and link-local addresses (development)."`
 	AllowCIDR                []string      `name:"allow-cidr" help:"Allow these private ranges only (comma-separated CIDRs)."`
-	RetryBase                time.Duration `default:"5s" help:"Delay after the first failed attempt; doubles per attempt."`
-	RetryMaxDelay            time.Duration `default:"1h" help:"Longest delay between two attempts."`
-	MaxAttempts              int           `default:"12" help:"Attempts before a delivery is dead (endpoints may override)."`
-	AttemptTimeout           time.Duration `default:"15s" help:"Timeout of one HTTP attempt."`
-	MaxPayloadBytes          int64         `default:"262144" help:"Largest event payload accepted, in bytes (413 above)."`
-	Lease                    time.Duration `help:"How long a claimed delivery is held before another node may take it (0: --attempt-timeout + 30s). Must exceed --attempt-timeout."`
-	ShutdownGrace            time.Duration `default:"30s" help:"How long SIGTERM waits for in-flight attempts."`
+	RetryBase                time.Duration `default:"${default_retry_base}" help:"Delay after the first failed attempt; doubles per attempt."`
+	RetryMaxDelay            time.Duration `default:"${default_retry_max_delay}" help:"Longest delay between two attempts."`
+	MaxAttempts              int           `default:"${default_max_attempts}" help:"Attempts before a delivery is dead (endpoints may override)."`
+	AttemptTimeout           time.Duration `default:"${default_attempt_timeout}" help:"Timeout of one HTTP attempt."`
+	MaxPayloadBytes          int64         `default:"${default_max_payload_bytes}" help:"Largest event payload accepted, in bytes (413 above)."`
+	Lease                    time.Duration `help:"How long a claimed delivery is held before another node may take it (0: --attempt-timeout + ${default_lease_margin}). Must exceed --attempt-timeout."`
+	ShutdownGrace            time.Duration `default:"${default_shutdown_grace}" help:"How long SIGTERM waits for in-flight attempts."`
 	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
 	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
-	Retention                time.Duration `default:"720h" help:"Age after which succeeded deliveries and their events are deleted."`
-	AutoReplayInterval       time.Duration `default:"30s" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
-	Workers                  int           `default:"64" help:"Concurrent delivery attempts in this process."`
-	MaxInFlight              int           `default:"16" help:"Default per-endpoint cap on concurrent attempts."`
-	PollInterval             time.Duration `default:"500ms" help:"How often to look for due retries when nothing wakes the dispatcher."`
-	RotationGrace            time.Duration `default:"24h" help:"How long a rotated-out secret keeps signing."`
-	CircuitThreshold         int           `default:"10" help:"Consecutive failures that open an endpoint's circuit (0 disables)."`
-	CircuitCooldown          time.Duration `default:"1m" help:"First cool-down of an open circuit; doubles up to 1h."`
-	MaxEndpointsPerTenant    int           `default:"1000" help:"Most endpoints one tenant may have."`
-	MaxEndpoints             int           `default:"100000" help:"Most endpoints the whole server may have (0: no bound)."`
-	APIRateLimit             float64       `name:"api-rate-limit" default:"0" help:"API requests per second (and burst) of each key without a rate_limit_per_second of its own (0: no limit)."`
+	Retention                time.Duration `default:"${default_retention}" help:"Age after which succeeded deliveries and their events are deleted; 0 keeps everything."`
+	AutoReplayInterval       time.Duration `default:"${default_auto_replay_interval}" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
+	Workers                  int           `default:"${default_workers}" help:"Concurrent delivery attempts in this process."`
+	MaxInFlight              int           `default:"${default_max_in_flight}" help:"Default per-endpoint cap on concurrent attempts."`
+	PollInterval             time.Duration `default:"${default_poll_interval}" help:"How often to look for due retries when nothing wakes the dispatcher."`
+	RotationGrace            time.Duration `default:"${default_rotation_grace}" help:"How long a rotated-out secret keeps signing."`
+	CircuitThreshold         int           `default:"${default_circuit_threshold}" help:"Consecutive failures that open an endpoint's circuit; 0 disables the breaker."`
+	CircuitCooldown          time.Duration `default:"${default_circuit_cooldown}" help:"First cool-down of an open circuit; doubles up to ${default_circuit_max_cooldown} (or this cool-down when longer)."`
+	MaxEndpointsPerTenant    int           `default:"${default_max_endpoints_per_tenant}" help:"Most endpoints one tenant may have."`
+	MaxEndpoints             int           `default:"${default_max_endpoints}" help:"Most endpoints the whole server may have (0: no bound)."`
+	APIRateLimit             float64       `name:"api-rate-limit" default:"${default_api_rate_limit}" help:"API requests per second (and burst) of each key without a rate_limit_per_second of its own (0: no limit)."`
 	PublicURL                string        `name:"public-url" help:"Scheme and host that portal links point to, e.g. https://hooks.example.com (default: the Host the request came to)."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
 	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
-	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
-	LogFormat                string        `default:"text" enum:"text,json" help:"Log format: text or json."`
+	LogLevel                 string        `default:"${default_log_level}" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
+	LogFormat                string        `default:"${default_log_format}" enum:"text,json" help:"Log format: text or json."`
 }
 
 // Validate checks values that the flag types alone cannot.
@@ -146,13 +146,11 @@ func (c *config) retryPolicy() hookd.RetryPolicy {
 	return hookd.RetryPolicy{Base: c.RetryBase, MaxDelay: c.RetryMaxDelay, MaxAttempts: c.MaxAttempts}
 }
 
-// circuitPolicy maps --circuit-threshold 0 (off) to the dispatcher's -1.
+// circuitPolicy is the breaker the flags describe: --circuit-threshold 0
+// disables it, as a zero hookd.CircuitPolicy.Threshold does everywhere; the
+// cool-down grows up to the dispatcher's default maximum.
 func (c *config) circuitPolicy() hookd.CircuitPolicy {
-	threshold := c.CircuitThreshold
-	if threshold == 0 {
-		threshold = -1
-	}
-	return hookd.CircuitPolicy{Threshold: threshold, Cooldown: c.CircuitCooldown, MaxCooldown: max(time.Hour, c.CircuitCooldown)}
+	return hookd.CircuitPolicy{Threshold: c.CircuitThreshold, Cooldown: c.CircuitCooldown}
 }
 
 // logger builds the slog logger the flags describe, writing to stderr.

@@ -15,9 +15,9 @@ import (
 // listenCmd is `hookd listen`: a receiver for development that prints every
 // webhook it gets and, given --secret, verifies its signatures.
 type listenCmd struct {
-	Addr   string   `default:"127.0.0.1:9000" help:"Address to listen on."`
+	Addr   string   `default:"${default_listen_addr}" help:"Address to listen on."`
 	Secret []string `help:"Endpoint secret(s) (whsec_…) to verify signatures with; comma-separated during rotation."`
-	Status int      `default:"200" help:"HTTP status to answer with (e.g. 500 to watch retries, 410 to disable)."`
+	Status int      `default:"${default_listen_status}" help:"HTTP status to answer with (e.g. 500 to watch retries, 410 to disable)."`
 }
 
 func (l listenCmd) Run(ctx context.Context, stdout io.Writer) error {

@@ -73,6 +73,7 @@ func newParser(c *cli, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, er
 		kong.Name("hookd"),
 		kong.Description("hookd delivers webhooks: durable, signed, retried, observable."),
 		kong.DefaultEnvars("HOOKD"),
+		flagDefaults(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(exit),
 	)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -10,10 +9,10 @@ import (
 	"time"
 )
 
-// servePprof serves the Go profiles on addr (never on the API address, so
-// they are not exposed by accident) with mutex and block profiling on. It
-// returns a function that stops the server.
-func servePprof(addr string, log *slog.Logger) (func(), error) {
+// newPprof listens on addr for the Go profiles (never on the API address, so
+// they are not exposed by accident) and turns mutex and block profiling on.
+// The part serves from Start to Stop.
+func newPprof(addr string) (*httpPart, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--pprof-addr %s: %w", addr, err)
@@ -26,8 +25,5 @@ func servePprof(addr string, log *slog.Logger) (func(), error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	log.Info("pprof serving", "addr", ln.Addr().String())
-	return func() { srv.Close() }, nil
+	return newHTTPPart(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln), nil
 }

@@ -39,16 +39,10 @@ func (s *serveCmd) Run(ctx context.Context, stdout io.Writer) error {
 	return srv.Run(ctx)
 }
 
-// server is one running hookd node: store, group committer, dispatcher and
-// HTTP API. newServer opens and listens; Run serves until ctx ends and then
-// shuts down in this order:
-//  1. stop accepting HTTP requests, finish the ones in progress (their ingest
-//     commits complete, so every 202 stays true);
-//  2. stop the group committer;
-//  3. stop the dispatcher: no new claims, in-flight attempts finish within
-//     --shutdown-grace and are recorded, unstarted claims are released;
-//  4. stop the scheduler's periodic jobs;
-//  5. close the store.
+// server is one running hookd node: the store and the long-running parts
+// (hookd.Service) that parts lists. newServer opens the store and the
+// listeners; Run starts the parts and serves until ctx ends, then shutdown
+// stops them in the reverse order and closes the store.
 type server struct {
 	cfg        config
 	log        *slog.Logger
@@ -60,8 +54,40 @@ type server struct {
 	scheduler  *scheduler.Scheduler
 	keys       *auth.Keys
 	portal     *auth.Portal
-	http       *http.Server
-	ln         net.Listener
+	http       *httpPart
+	pprof      *httpPart // nil without --pprof-addr
+}
+
+// part is a named long-running part of the node.
+type part struct {
+	name string
+	svc  hookd.Service
+}
+
+// parts lists the long-running parts in the order Run starts them; shutdown
+// stops them in the reverse order, so the node shuts down as follows:
+//  1. http: stop accepting requests, finish the ones in progress (their
+//     ingest commits complete, so every 202 stays true);
+//  2. ingest: the group committer commits what is queued;
+//  3. dispatcher: no new claims, in-flight attempts finish within
+//     --shutdown-grace and are recorded, unstarted claims are released;
+//  4. scheduler: its periodic jobs end;
+//  5. pprof (with --pprof-addr), so profiles cover the whole shutdown;
+//
+// and then the store closes (operational events are stored deliveries, so
+// none is lost). A new long-running part is added here, at
+// the place its dependencies give it.
+func (s *server) parts() []part {
+	var ps []part
+	if s.pprof != nil {
+		ps = append(ps, part{"pprof", s.pprof})
+	}
+	return append(ps,
+		part{"scheduler", s.scheduler},
+		part{"dispatcher", s.dispatcher},
+		part{"ingest", s.committer},
+		part{"http", s.http},
+	)
 }
 
 func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, err error) {
@@ -111,13 +137,13 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	s.ops.Wake = s.dispatcher.Wake
 	var jobs []scheduler.Job
 	if cfg.Retention > 0 {
-		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, time.Minute, 1000, nil, log))
+		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, scheduler.DefaultRetentionInterval, scheduler.DefaultRetentionBatch, nil, log))
 	}
 	if cfg.AutoReplayInterval > 0 {
 		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.recovered, s.dispatcher.Wake))
 	}
-	s.scheduler = scheduler.New(s.store, owner, log, nil, jobs...)
-	s.committer = ingest.New(s.store, ingest.Options{OnCommit: s.dispatcher.Wake})
+	s.scheduler = scheduler.New(s.store, scheduler.Config{Owner: owner, Jobs: jobs, Logger: log})
+	s.committer = ingest.New(s.store, ingest.Config{OnCommit: s.dispatcher.Wake})
 	s.keys = auth.NewKeys(s.store, auth.KeysOptions{AdminHash: keyHash, Logger: log})
 	if s.portal, err = auth.NewPortal(ctx, s.store, auth.PortalOptions{}); err != nil {
 		return nil, err
@@ -144,72 +170,67 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Version:               version,
 		Wake:                  s.dispatcher.Wake,
 	})
-	s.ln, err = net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	s.http = &http.Server{
+	s.http = newHTTPPart(&http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln)
+	if cfg.PprofAddr != "" {
+		if s.pprof, err = newPprof(cfg.PprofAddr); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
 // Addr is the address the API listens on (useful with --addr 127.0.0.1:0).
-func (s *server) Addr() string { return s.ln.Addr().String() }
+func (s *server) Addr() string { return s.http.ln.Addr().String() }
 
-// Run serves until ctx ends, then shuts down (see server). It returns nil
-// after a clean shutdown.
+// Run starts the parts, serves until ctx ends and then shuts down (see
+// parts). It returns nil after a clean shutdown.
 func (s *server) Run(ctx context.Context) error {
-	if err := s.committer.Start(ctx); err != nil {
-		return err
-	}
-	if err := s.dispatcher.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	if err := s.scheduler.Start(ctx); err != nil {
-		return err
-	}
-	if s.cfg.PprofAddr != "" {
-		stopPprof, err := servePprof(s.cfg.PprofAddr, s.log)
-		if err != nil {
-			return err
+	// The parts run until shutdown, not until ctx ends.
+	startCtx := context.WithoutCancel(ctx)
+	for _, p := range s.parts() {
+		if err := p.svc.Start(startCtx); err != nil {
+			return errors.Join(fmt.Errorf("%s start: %w", p.name, err), s.shutdown())
 		}
-		defer stopPprof()
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("hookd serving", "addr", s.Addr(), "db", redactDB(s.cfg.DB), "version", version)
+	if s.pprof != nil {
+		s.log.Info("pprof serving", "addr", s.pprof.ln.Addr().String())
+	}
 
 	var err error
 	select {
 	case <-ctx.Done():
 		s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
-	case err = <-serveErr:
+	case err = <-s.http.failed:
 		s.log.Error("http server failed", "err", err)
 	}
 	return errors.Join(err, s.shutdown())
 }
 
+// shutdown stops the parts in the reverse order of parts, all within one
+// --shutdown-grace, and then closes the store. Every part is stopped, also
+// one that never started (Stop is safe then).
 func (s *server) shutdown() error {
 	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	var errs []error
-	if err := s.http.Shutdown(grace); err != nil {
-		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-	}
-	if err := s.committer.Stop(grace); err != nil {
-		errs = append(errs, fmt.Errorf("ingest stop: %w", err))
-	}
-	if err := s.dispatcher.Stop(grace); err != nil {
-		errs = append(errs, fmt.Errorf("dispatcher stop: %w", err))
-	}
-	if err := s.scheduler.Stop(grace); err != nil {
-		errs = append(errs, fmt.Errorf("scheduler stop: %w", err))
+	parts := s.parts()
+	for i := len(parts) - 1; i >= 0; i-- {
+		if err := parts[i].svc.Stop(grace); err != nil {
+			errs = append(errs, fmt.Errorf("%s stop: %w", parts[i].name, err))
+		}
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store close: %w", err))

@@ -43,7 +43,7 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (hookd.Store, e
 
 // migrateCmd applies the migrations of --db and exits.
 type migrateCmd struct {
-	DB string `name:"db" default:"sqlite:hookd.db" help:"Database: sqlite:PATH or postgres://…"`
+	DB string `name:"db" default:"${default_db}" help:"Database: sqlite:PATH or postgres://…"`
 }
 
 func (m migrateCmd) Run(ctx context.Context) error {
