@@ -24,10 +24,13 @@ type cli struct {
 	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints and verifies every webhook (development)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 
-	Endpoint endpointCmd `cmd:"" group:"Client" help:"Manage endpoints on a running server (--server, --api-key)."`
-	Event    eventCmd    `cmd:"" group:"Client" help:"Send and inspect events on a running server."`
-	Delivery deliveryCmd `cmd:"" group:"Client" help:"Inspect and retry deliveries on a running server."`
-	Replay   replayCmd   `cmd:"" group:"Client" help:"Requeue dead deliveries on a running server."`
+	Endpoint   endpointCmd   `cmd:"" group:"Client" help:"Manage endpoints on a running server (--server, --api-key)."`
+	Event      eventCmd      `cmd:"" group:"Client" help:"Send and inspect events on a running server."`
+	Delivery   deliveryCmd   `cmd:"" group:"Client" help:"Inspect and retry deliveries on a running server."`
+	Replay     replayCmd     `cmd:"" group:"Client" help:"Requeue dead deliveries on a running server."`
+	APIKey     apiKeyCmd     `cmd:"" name:"api-key" group:"Client" help:"Manage API keys on a running server (admin key)."`
+	PortalLink portalLinkCmd `cmd:"" name:"portal-link" group:"Client" help:"Make a one-time portal sign-in link for a tenant (admin key)."`
+	Admin      adminCmd      `cmd:"" help:"Work on the store directly (--db), beside a running or stopped server."`
 }
 
 func main() {

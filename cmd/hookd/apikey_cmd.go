@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hookd/hookd/auth"
+	"github.com/hookd/hookd/postgres"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// apiKeyCmd is `hookd api-key …` (admin keys only).
+type apiKeyCmd struct {
+	Create apiKeyCreateCmd `cmd:"" help:"Create an API key; prints it (the key is shown only once)."`
+	List   apiKeyListCmd   `cmd:"" help:"List live API keys and dashboard sessions (never the keys themselves)."`
+	Revoke apiKeyRevokeCmd `cmd:"" help:"Revoke a key or session (refused on every node within 5 s)."`
+}
+
+type apiKeyCreateCmd struct {
+	clientFlags `embed:""`
+	Name        string   `required:"" help:"What the key is for."`
+	Tenant      *string  `help:"Confine the key to this tenant (leave out for an admin key)."`
+	RateLimit   *float64 `name:"rate-limit" help:"API requests per second of this key (0: unlimited; default: the server's --api-rate-limit)."`
+}
+
+func (c apiKeyCreateCmd) Run(ctx context.Context, out io.Writer) error {
+	body := map[string]any{"name": c.Name}
+	if c.Tenant != nil {
+		body["tenant_id"] = *c.Tenant
+	}
+	if c.RateLimit != nil {
+		body["rate_limit_per_second"] = *c.RateLimit
+	}
+	return c.call(ctx, out, http.MethodPost, "/v1/api-keys", nil, body)
+}
+
+type apiKeyListCmd struct {
+	clientFlags `embed:""`
+	Tenant      *string `help:"Only this tenant's keys."`
+	Kind        string  `enum:"key,session," default:"" help:"Only keys (key) or dashboard sessions (session)."`
+	Limit       int     `help:"Page size (default 50, max 500)."`
+	Cursor      string  `help:"Cursor of the page to show."`
+}
+
+func (c apiKeyListCmd) Run(ctx context.Context, out io.Writer) error {
+	q := pageQuery(c.Limit, c.Cursor)
+	if c.Tenant != nil {
+		q.Set("tenant_id", *c.Tenant)
+	}
+	if c.Kind != "" {
+		q.Set("kind", c.Kind)
+	}
+	return c.call(ctx, out, http.MethodGet, "/v1/api-keys", q, nil)
+}
+
+type apiKeyRevokeCmd struct {
+	clientFlags `embed:""`
+	ID          string `arg:"" help:"Id of the key (key_…)."`
+}
+
+func (c apiKeyRevokeCmd) Run(ctx context.Context, out io.Writer) error {
+	if err := c.call(ctx, out, http.MethodDelete, "/v1/api-keys/"+url.PathEscape(c.ID), nil, nil); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "revoked %s\n", c.ID)
+	return err
+}
+
+// portalLinkCmd is `hookd portal-link`: a one-time dashboard sign-in link
+// confined to a tenant.
+type portalLinkCmd struct {
+	clientFlags `embed:""`
+	Tenant      string `required:"" help:"The tenant the portal shows."`
+	ExpiresIn   string `name:"expires-in" help:"How long the link may be used (default 1h, at most 24h)."`
+}
+
+func (c portalLinkCmd) Run(ctx context.Context, out io.Writer) error {
+	body := map[string]any{"tenant_id": c.Tenant}
+	if c.ExpiresIn != "" {
+		body["expires_in"] = c.ExpiresIn
+	}
+	return c.call(ctx, out, http.MethodPost, "/v1/portal-links", nil, body)
+}
+
+// adminCmd is `hookd admin …`: commands that work on the store directly.
+type adminCmd struct {
+	CreateKey adminCreateKeyCmd `cmd:"" name:"create-key" help:"Mint an admin API key in the store and print it once (the way back in after losing the generated key); works beside a running server."`
+}
+
+type adminCreateKeyCmd struct {
+	DB   string `name:"db" default:"sqlite:hookd.db" help:"Database: sqlite:PATH or postgres://…"`
+	Name string `default:"admin (hookd admin create-key)" help:"Name of the key."`
+}
+
+func (c adminCreateKeyCmd) Run(ctx context.Context, out io.Writer) error {
+	driver, conn, err := parseDB(c.DB)
+	if err != nil {
+		return err
+	}
+	k, secret := auth.NewKey(c.Name, true, "", nil, time.Now())
+	if driver == "sqlite" {
+		err = sqlite.AddAPIKey(ctx, conn, k)
+	} else {
+		var s *postgres.Store
+		if s, err = postgres.Open(ctx, conn, postgres.Options{PollOnly: true}); err == nil {
+			err = s.CreateAPIKey(ctx, k)
+			s.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "hookd: new admin API key %s (shown once, store it now):\n%s\n", k.ID, secret)
+	return err
+}
