@@ -41,7 +41,7 @@ func (c apiKeyCreateCmd) Run(ctx context.Context, out io.Writer) error {
 type apiKeyListCmd struct {
 	clientFlags `embed:""`
 	Tenant      *string `help:"Only this tenant's keys."`
-	Kind        string  `enum:"key,session," default:"" help:"Only keys (key) or dashboard sessions (session)."`
+	Kind        string  `help:"Only keys (key) or dashboard sessions (session)."`
 	Limit       int     `help:"Page size (default 50, max 500)."`
 	Cursor      string  `help:"Cursor of the page to show."`
 }
@@ -86,14 +86,17 @@ func (c portalLinkCmd) Run(ctx context.Context, out io.Writer) error {
 	return c.call(ctx, out, http.MethodPost, "/v1/portal-links", nil, body)
 }
 
+// defaultAdminKeyName names the keys `hookd admin create-key` mints.
+const defaultAdminKeyName = "admin (hookd admin create-key)"
+
 // adminCmd is `hookd admin …`: commands that work on the store directly.
 type adminCmd struct {
 	CreateKey adminCreateKeyCmd `cmd:"" name:"create-key" help:"Mint an admin API key in the store and print it once (the way back in after losing the generated key); works beside a running server."`
 }
 
 type adminCreateKeyCmd struct {
-	DB   string `name:"db" default:"sqlite:hookd.db" help:"Database: sqlite:PATH or postgres://…"`
-	Name string `default:"admin (hookd admin create-key)" help:"Name of the key."`
+	DB   string `name:"db" default:"${default_db}" help:"Database: sqlite:PATH or postgres://…"`
+	Name string `default:"${default_admin_key_name}" help:"Name of the key."`
 }
 
 func (c adminCreateKeyCmd) Run(ctx context.Context, out io.Writer) error {

@@ -61,6 +61,7 @@ func flagDefaults() kong.Vars {
 		"default_server":                   defaultServer,
 		"default_listen_addr":              defaultListenAddr,
 		"default_listen_status":            strconv.Itoa(defaultListenStatus),
+		"default_admin_key_name":           defaultAdminKeyName,
 	}
 }
 
