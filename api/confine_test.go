@@ -213,7 +213,7 @@ func TestAccessRuleRequired(t *testing.T) {
 			t.Error("guard of a route without an access rule did not panic")
 		}
 	}()
-	srv.guard(route{method: "GET", path: "/v1/new", handler: func(http.ResponseWriter, *http.Request) {}})
+	srv.guard(route{method: "GET", path: "/v1/new", handler: func(http.ResponseWriter, *http.Request) {}}, true)
 }
 
 // TestTenantKeyCreatesInItsTenant: a tenant key's creates and ingest take

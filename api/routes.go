@@ -53,12 +53,22 @@ func (s *Server) routes() []route {
 // Handler returns the API's http.Handler. Unknown paths answer 404 and
 // known paths with another method 405 (with Allow), both as JSON errors.
 // Authentication runs after routing, so a 404 or 405 never needs the key.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.handler(true) }
+
+// InProcess returns the same routes, rules and rate limits for a caller in
+// this process that authenticated its user itself and put the principal
+// on the request context (auth.NewContext): the dashboard (package ui)
+// sends its changes through it, so they are validated and confined exactly
+// as /v1 calls are. A request without a principal sees nothing (fails
+// closed). It serves no /ui/ paths; never serve it on a listener.
+func (s *Server) InProcess() http.Handler { return s.handler(false) }
+
+func (s *Server) handler(fromHeader bool) http.Handler {
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, s.guard(rt))
+		mux.Handle(rt.method+" "+rt.path, s.guard(rt, fromHeader))
 		if _, ok := allowed[rt.path]; !ok {
 			paths = append(paths, rt.path)
 		}
@@ -83,7 +93,9 @@ func (s *Server) Handler() http.Handler {
 			})
 		}
 	}
-	s.mountUI(mux)
+	if fromHeader {
+		s.mountUI(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "no route for "+r.URL.Path)
 	})

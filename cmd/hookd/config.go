@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ssrf"
+	"github.com/hookd/hookd/ui"
 )
 
 // config is the server configuration: the flags of `hookd serve`, each with
@@ -44,6 +45,7 @@ type config struct {
 	PublicURL                string        `name:"public-url" help:"Scheme and host that portal links point to, e.g. https://hooks.example.com (default: the Host the request came to)."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
 	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
+	PortalFrameAncestors     string        `name:"portal-frame-ancestors" default:"${default_portal_frame_ancestors}" help:"Origins that may embed the dashboard and customer portal in an iframe (CSP frame-ancestors sources, space-separated, e.g. 'https://app.example.com'); 'none' forbids framing."`
 	LogLevel                 string        `default:"${default_log_level}" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat                string        `default:"${default_log_format}" enum:"text,json" help:"Log format: text or json."`
 }
@@ -62,6 +64,9 @@ func (c *config) Validate() error {
 		if p.d <= 0 {
 			return fmt.Errorf("%s must be positive, got %s", p.name, p.d)
 		}
+	}
+	if _, err := ui.ParseFrameAncestors(c.PortalFrameAncestors); err != nil {
+		return fmt.Errorf("--portal-frame-ancestors: %w", err)
 	}
 	switch {
 	case c.RetryMaxDelay < c.RetryBase:

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/scheduler"
+	"github.com/hookd/hookd/ui"
 )
 
 // Defaults of the settings that belong to cmd/hookd itself; every other
@@ -57,6 +58,7 @@ func flagDefaults() kong.Vars {
 		"default_max_endpoints":            strconv.Itoa(api.DefaultMaxEndpoints),
 		"default_api_rate_limit":           strconv.FormatFloat(auth.DefaultAPIRateLimit, 'g', -1, 64),
 		"default_log_level":                defaultLogLevel,
+		"default_portal_frame_ancestors":   ui.DefaultFrameAncestors,
 		"default_log_format":               defaultLogFormat,
 		"default_server":                   defaultServer,
 		"default_listen_addr":              defaultListenAddr,

@@ -21,6 +21,7 @@ import (
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/ops"
 	"github.com/hookd/hookd/scheduler"
+	"github.com/hookd/hookd/ui"
 )
 
 // serveCmd is `hookd serve`.
@@ -152,6 +153,20 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	if ex, ok := s.store.(hookd.Exclusive); !ok || !ex.Exclusive() {
 		shared = s.store // several nodes: the buckets live in the store
 	}
+	// The dashboard sends its changes through the API in process, and the
+	// API serves the dashboard at /ui/ (next to the portal link exchange).
+	var inProcess http.Handler
+	frame, _ := ui.ParseFrameAncestors(cfg.PortalFrameAncestors) // checked by Validate
+	dash := ui.New(ui.Config{
+		Store:          s.store,
+		API:            http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inProcess.ServeHTTP(w, r) }),
+		Keys:           s.keys,
+		Portal:         s.portal,
+		Stats:          ui.StoreStats(s.store),
+		FrameAncestors: frame,
+		Logger:         log,
+		Version:        version,
+	})
 	a := api.New(api.Config{
 		Keys:                  s.keys,
 		Portal:                s.portal,
@@ -169,7 +184,9 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		Logger:                log,
 		Version:               version,
 		Wake:                  s.dispatcher.Wake,
+		UI:                    dash.Handler(),
 	})
+	inProcess = a.InProcess()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
