@@ -30,6 +30,8 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_ATTEMPT_TIMEOUT": "x"}, want: "attempt-timeout"},
 		{args: []string{"nonsense"}, want: "unexpected argument"},
 		{args: []string{"serve", "--lease", "10s", "--attempt-timeout", "15s"}, want: "--lease"},
+		{args: []string{"serve", "--portal-frame-ancestors", "https://a.example; script-src *"}, want: "--portal-frame-ancestors"},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": "app.example.com"}, want: "--portal-frame-ancestors"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/scheduler"
+	"github.com/hookd/hookd/ui"
 )
 
 // TestFlagDefaultsAreConstants: every default of a flag is interpolated
@@ -64,6 +65,7 @@ func TestServeDefaults(t *testing.T) {
 		CircuitCooldown: hookd.DefaultCircuitCooldown, MaxEndpointsPerTenant: api.DefaultMaxEndpointsPerTenant,
 		LogLevel: defaultLogLevel, LogFormat: defaultLogFormat,
 		MaxEndpoints: api.DefaultMaxEndpoints, APIRateLimit: auth.DefaultAPIRateLimit,
+		PortalFrameAncestors: ui.DefaultFrameAncestors,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("serve defaults:\n got %+v\nwant %+v", got, want)
