@@ -1,7 +1,9 @@
 package hookd
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"time"
 )
 
@@ -39,4 +41,33 @@ type EventFilter struct {
 	Type     string
 	TenantID *string // nil: any tenant; non-nil: exactly this tenant ("" included)
 	Page
+}
+
+// CheckDuplicate reports whether ne, whose idempotency key is already held
+// by orig, repeats orig: the same type and the same JSON payload (compared
+// as JSON values, so whitespace and key order do not matter). Otherwise it
+// returns ECONFLICT naming the key: a key identifies one event, and reusing
+// it for another is a mistake of the producer (Stripe answers the same).
+func CheckDuplicate(orig *Event, ne *NewEvent) error {
+	if orig.Type == ne.Type && samePayload(orig.Payload, ne.Payload) {
+		return nil
+	}
+	return Errorf(ECONFLICT, "idempotency key %q was already used by event %s with a different type or payload; send the same event again, or use a new key for a new event", ne.IdempotencyKey, orig.ID)
+}
+
+func samePayload(a, b []byte) bool {
+	if string(a) == string(b) {
+		return true
+	}
+	var x, y any
+	if decodeJSON(a, &x) != nil || decodeJSON(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
 }

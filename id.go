@@ -46,3 +46,13 @@ func IDBefore(prefix string, t time.Time) string {
 	}
 	return prefix + strings.ToLower(id.String())
 }
+
+// ValidID reports whether id is prefix followed by a ULID as NewID makes
+// them (26 characters of Crockford base32, lowercase).
+func ValidID(id, prefix string) bool {
+	if !strings.HasPrefix(id, prefix) || len(id) != len(prefix)+ulid.EncodedSize {
+		return false
+	}
+	_, err := ulid.ParseStrict(strings.ToUpper(id[len(prefix):]))
+	return err == nil
+}

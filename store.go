@@ -47,7 +47,8 @@ type Store interface {
 	// in order. For each event: if IdempotencyKey is non-empty and an event
 	// of the same tenant already has it (stored before or earlier in this
 	// call), the result is that original event with Duplicate=true and no
-	// deliveries. Otherwise the event is inserted with one pending delivery
+	// deliveries when type and payload are the same (CheckDuplicate), and
+	// ECONFLICT fails the whole call when they differ. Otherwise the event is inserted with one pending delivery
 	// (NextAttemptAt = event CreatedAt) per endpoint that is not disabled, has
 	// the same TenantID and Matches the type — or, when OnlyEndpointID is set,
 	// for that endpoint alone (ENOTFOUND fails the whole call if it is gone).

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page, err := parsePage(q)
+	page, err := parseIDPage(q, hookd.PrefixDelivery)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -28,6 +29,10 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		s.writeError(w, r, hookd.FieldErrorf("status", "must be pending, succeeded or dead"))
+		return
+	}
+	if err := s.filterExists(r, f.EndpointID, f.EventID); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	ds, next, err := s.cfg.Store.ListDeliveries(r.Context(), f)
@@ -57,7 +62,7 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 	}
 	if page.Cursor != "" {
 		if n, err := strconv.Atoi(page.Cursor); err != nil || n < 0 {
-			s.writeError(w, r, hookd.FieldErrorf("cursor", "is not a cursor this API returned"))
+			s.writeError(w, r, errBadCursor)
 			return
 		}
 	}
@@ -111,6 +116,10 @@ func (s *Server) replayDeadLetters(w http.ResponseWriter, r *http.Request) {
 		}
 		f.TenantID = &t
 	}
+	if err := s.filterExists(r, f.EndpointID, ""); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var err error
 	if f.Since, err = parseTime("since", in.Since); err != nil {
 		s.writeError(w, r, err)
@@ -147,4 +156,27 @@ func parseTime(field, v string) (time.Time, error) {
 		return time.Time{}, hookd.FieldErrorf(field, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
 	return t.UTC(), nil
+}
+
+// filterExists returns ENOTFOUND when a filter names an endpoint or an
+// event that does not exist (an empty list would hide the typo), or that
+// a tenant key may not see (the same 404, as everywhere).
+func (s *Server) filterExists(r *http.Request, endpointID, eventID string) error {
+	check := func(what, id string, tenantOf func(*Server, context.Context, string) (string, error)) error {
+		if id == "" {
+			return nil
+		}
+		tenant, err := tenantOf(s, r.Context(), id)
+		if err != nil && hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			return err
+		}
+		if sc := scope(r); err != nil || (sc != nil && tenant != *sc) {
+			return hookd.Errorf(hookd.ENOTFOUND, "%s_id: %s %s does not exist", what, what, id)
+		}
+		return nil
+	}
+	if err := check("endpoint", endpointID, endpointTenant); err != nil {
+		return err
+	}
+	return check("event", eventID, eventTenant)
 }

@@ -101,7 +101,7 @@ func TestDeliveries(t *testing.T) {
 	if page["next_cursor"] != "" || page["data"].([]any)[0].(map[string]any)["number"] != 2.0 {
 		t.Errorf("got page %v, want attempt 2 and no cursor", page)
 	}
-	checkError(t, b.do("GET", "/v1/deliveries/"+d.ID+"/attempts?cursor=abc", ""), 422, hookd.EINVALID, "cursor")
+	checkError(t, b.do("GET", "/v1/deliveries/"+d.ID+"/attempts?cursor=abc", ""), 400, hookd.EMALFORMED, "cursor")
 	checkError(t, b.do("GET", "/v1/deliveries/dlv_missing/attempts", ""), 404, hookd.ENOTFOUND, "")
 
 	// Retry: any status, 202, wakes the dispatcher.

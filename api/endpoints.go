@@ -83,7 +83,7 @@ func (s *Server) checkTenantRoom(r *http.Request, tenant string) error {
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page, err := parsePage(q)
+	page, err := parseIDPage(q, hookd.PrefixEndpoint)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

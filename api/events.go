@@ -138,7 +138,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page, err := parsePage(q)
+	page, err := parseIDPage(q, hookd.PrefixEvent)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

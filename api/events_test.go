@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -85,8 +86,8 @@ func TestIdempotency(t *testing.T) {
 		sameAs  map[string]any
 		wantNew bool
 	}{
-		{"header again", `{"type":"a.b","tenant_id":"t1","payload":{"n":2}}`, "Idempotency-Key: k1", 200, first, false},
-		{"field instead of header", `{"type":"a.b","tenant_id":"t1","payload":{"n":3},"idempotency_key":"k1"}`, "", 200, first, false},
+		{"header again", `{"type":"a.b","tenant_id":"t1","payload":{"n":1}}`, "Idempotency-Key: k1", 200, first, false},
+		{"field instead of header", `{"type":"a.b","tenant_id":"t1","payload": { "n" : 1 },"idempotency_key":"k1"}`, "", 200, first, false},
 		{"same key other tenant", `{"type":"a.b","tenant_id":"t2","payload":{"n":4},"idempotency_key":"k1"}`, "", 202, nil, true},
 		{"other key", `{"type":"a.b","tenant_id":"t1","payload":{"n":5},"idempotency_key":"k2"}`, "", 202, nil, true},
 	}
@@ -114,6 +115,38 @@ func TestIdempotency(t *testing.T) {
 	}
 	checkError(t, b.do("POST", "/v1/events", `{"type":"a.b","payload":{},"idempotency_key":"x"}`, "Idempotency-Key: y"),
 		422, hookd.EINVALID, "idempotency_key: differs from the Idempotency-Key header")
+
+	// The same key for another event: 409 saying so, nothing stored.
+	before := len(b.events())
+	checkError(t, b.do("POST", "/v1/events", `{"type":"a.b","tenant_id":"t1","payload":{"n":2}}`, "Idempotency-Key: k1"),
+		409, hookd.ECONFLICT, `idempotency key "k1" was already used by event `+first["id"].(string)+" with a different type or payload")
+	checkError(t, b.do("POST", "/v1/events", `{"type":"a.c","tenant_id":"t1","payload":{"n":1},"idempotency_key":"k1"}`),
+		409, hookd.ECONFLICT, "different type or payload")
+	checkError(t, b.do("POST", "/v1/events/batch", `{"events":[{"type":"x","tenant_id":"t1","payload":1},{"type":"a.b","tenant_id":"t1","payload":{"n":9},"idempotency_key":"k1"}]}`),
+		409, hookd.ECONFLICT, `"k1"`)
+	if after := len(b.events()); after != before {
+		t.Errorf("events went from %d to %d after conflicts, want none stored", before, after)
+	}
+}
+
+// TestBadCursorAndMissingFilters: a cursor no list returned is 400, and a
+// filter naming an endpoint or event that does not exist is 404.
+func TestBadCursorAndMissingFilters(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ep := b.endpoint(`{"url":"https://example.com/a"}`)
+	own := map[string]string{"/v1/endpoints": "ep_", "/v1/events": "evt_", "/v1/deliveries": "dlv_"}
+	for path, prefix := range own {
+		for _, c := range []string{"garbage", prefix, prefix + "01arz3ndektsv4rrffq69g5fa!", "zz_01arz3ndektsv4rrffq69g5fav", prefix + "01arz3ndektsv4rrffq69g5fav0"} {
+			checkError(t, b.do("GET", path+"?cursor="+url.QueryEscape(c), ""), 400, hookd.EMALFORMED, "cursor")
+		}
+		b.must(http.StatusOK, "GET", path+"?cursor="+prefix+"01arz3ndektsv4rrffq69g5fav", "")
+	}
+	checkError(t, b.do("GET", "/v1/deliveries?endpoint_id=ep_doesnotexist", ""), 404, hookd.ENOTFOUND, "endpoint ep_doesnotexist does not exist")
+	checkError(t, b.do("GET", "/v1/deliveries?event_id=evt_doesnotexist", ""), 404, hookd.ENOTFOUND, "event evt_doesnotexist does not exist")
+	checkError(t, b.do("POST", "/v1/dead-letters/replay", `{"endpoint_id":"ep_doesnotexist"}`), 404, hookd.ENOTFOUND, "endpoint ep_doesnotexist does not exist")
+	b.must(http.StatusOK, "GET", "/v1/deliveries?endpoint_id="+ep, "")
+	b.must(http.StatusAccepted, "POST", "/v1/dead-letters/replay", `{"endpoint_id":"`+ep+`"}`)
 }
 
 func TestEventValidation(t *testing.T) {
@@ -165,7 +198,7 @@ func TestBatch(t *testing.T) {
 		items = append(items, fmt.Sprintf(`{"type":"t.%d","payload":{"i":%d}}`, i, i))
 	}
 	items = append(items, `{"type":"t.0","payload":{"dup":true},"idempotency_key":"k"}`,
-		`{"type":"t.1","payload":{"dup":true},"idempotency_key":"k"}`)
+		`{"type":"t.0","payload":{"dup":true},"idempotency_key":"k"}`)
 	got := b.must(http.StatusAccepted, "POST", "/v1/events/batch", `{"events":[`+strings.Join(items, ",")+`]}`)
 	data := got["data"].([]any)
 	if len(data) != 7 {

@@ -21,7 +21,20 @@ func parsePage(q url.Values) (hookd.Page, error) {
 		p.Limit = n
 	}
 	if len(p.Cursor) > maxCursorLen {
-		return p, hookd.FieldErrorf("cursor", "is not a cursor this API returned")
+		return p, errBadCursor
 	}
 	return p, nil
+}
+
+// errBadCursor answers a ?cursor that no list of this API returned (400:
+// silently serving the first page instead would loop a client forever).
+var errBadCursor = hookd.Errorf(hookd.EMALFORMED, "cursor: is not a cursor this API returned (pass next_cursor of the previous page unchanged)")
+
+// parseIDPage is parsePage for lists whose cursor is an id with prefix.
+func parseIDPage(q url.Values, prefix string) (hookd.Page, error) {
+	p, err := parsePage(q)
+	if err == nil && p.Cursor != "" && !hookd.ValidID(p.Cursor, prefix) {
+		err = errBadCursor
+	}
+	return p, err
 }

@@ -151,11 +151,17 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 		ev.CreatedAt = ts(ev.CreatedAt)
 		switch {
 		case dupOf[i] >= 0:
+			if err := hookd.CheckDuplicate(&results[dupOf[i]].Event, ne); err != nil {
+				return err
+			}
 			results[i] = hookd.IngestResult{Event: results[dupOf[i]].Event, Duplicate: true}
 		case !inserted[ev.ID]:
 			orig, ok := stored[idemKey{ev.TenantID, ev.IdempotencyKey}]
 			if !ok {
 				return fmt.Errorf("original of idempotency key of event %s not found", ev.ID)
+			}
+			if err := hookd.CheckDuplicate(orig, ne); err != nil {
+				return err
 			}
 			results[i] = hookd.IngestResult{Event: *orig, Duplicate: true}
 		default:

@@ -42,11 +42,17 @@ func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]ho
 			if ne.IdempotencyKey != "" {
 				k := [2]string{ne.TenantID, ne.IdempotencyKey}
 				if j, ok := seen[k]; ok {
+					if err := hookd.CheckDuplicate(&results[j].Event, ne); err != nil {
+						return err
+					}
 					results[i] = hookd.IngestResult{Event: results[j].Event, Duplicate: true}
 					continue
 				}
 				orig, err := scanEvent(in.findKey.QueryRowContext(ctx, ne.TenantID, ne.IdempotencyKey))
 				if err == nil {
+					if err := hookd.CheckDuplicate(orig, ne); err != nil {
+						return err
+					}
 					results[i] = hookd.IngestResult{Event: *orig, Duplicate: true}
 					continue
 				} else if err != sql.ErrNoRows {

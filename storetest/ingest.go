@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,9 +121,10 @@ func testIngestIdempotency(t *testing.T, open Opener) {
 		t.Fatalf("first: got duplicate %v, %d deliveries; want false, 1", res.Duplicate, res.Deliveries)
 	}
 
-	// The same key again in a later call: the original event, no deliveries.
+	// The same key and event again in a later call (the payload may differ
+	// in whitespace and key order): the original event, no deliveries.
 	again := keyed("t1", "k1")
-	again.Payload = []byte(`{"other":true}`)
+	again.Payload = reformat(t, first.Payload)
 	again.CreatedAt = t0.Add(time.Minute)
 	res := f.ingest(again)[0]
 	if !res.Duplicate || res.Deliveries != 0 {
@@ -129,6 +133,30 @@ func testIngestIdempotency(t *testing.T, open Opener) {
 	wantEvent(t, &res.Event, &first.Event)
 	_, err := f.s.GetEvent(f.ctx, again.ID)
 	wantCode(t, err, hookd.ENOTFOUND)
+
+	// The same key with another payload or type: ECONFLICT, nothing stored,
+	// and the whole call fails (the committer retries the others alone).
+	for name, edit := range map[string]func(*hookd.NewEvent){
+		"payload": func(ne *hookd.NewEvent) { ne.Payload = []byte(`{"other":true}`) },
+		"type":    func(ne *hookd.NewEvent) { ne.Type = "order.updated" },
+	} {
+		other := keyed("t1", "k1")
+		edit(&other)
+		fresh := event("t1", "order.created", t0)
+		_, err := f.s.IngestEvents(f.ctx, []hookd.NewEvent{fresh, other})
+		wantCode(t, err, hookd.ECONFLICT)
+		if err != nil && !strings.Contains(hookd.ErrorMessage(err), `"k1"`) {
+			t.Errorf("different %s: message %q does not name the key", name, hookd.ErrorMessage(err))
+		}
+		for _, id := range []string{other.ID, fresh.ID} {
+			_, err := f.s.GetEvent(f.ctx, id)
+			wantCode(t, err, hookd.ENOTFOUND)
+		}
+	}
+	clash1, clash2 := keyed("t1", "k9"), keyed("t1", "k9")
+	clash2.Payload = []byte(`{"n":2}`)
+	_, err = f.s.IngestEvents(f.ctx, []hookd.NewEvent{clash1, clash2})
+	wantCode(t, err, hookd.ECONFLICT)
 
 	// Keys are per tenant.
 	if res := f.ingest(keyed("t2", "k1"))[0]; res.Duplicate || res.Deliveries != 1 {
@@ -295,4 +323,29 @@ func testListDeliveries(t *testing.T, open Opener) {
 			}
 		})
 	}
+}
+
+// reformat returns the JSON p with its keys in another order and spaces.
+func reformat(t *testing.T, p []byte) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(p, &m); err != nil {
+		t.Fatalf("payload %s: %v", p, err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" , ")
+		}
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(m[k])
+		fmt.Fprintf(&b, "%s : %s", kj, vj)
+	}
+	b.WriteString(" }")
+	return []byte(b.String())
 }

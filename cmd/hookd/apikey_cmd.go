@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,26 +36,29 @@ func (c apiKeyCreateCmd) Run(ctx context.Context, out io.Writer) error {
 	if c.RateLimit != nil {
 		body["rate_limit_per_second"] = *c.RateLimit
 	}
-	return c.call(ctx, out, http.MethodPost, "/v1/api-keys", nil, body)
+	return c.show(ctx, out, apiKeyView, http.MethodPost, "/v1/api-keys", nil, body)
 }
+
+// apiKeyView shows API keys; a tenant of null is an admin key.
+var apiKeyView = view{Columns: []column{{"ID", "id"}, {"KIND", "kind"}, {"NAME", "name"}, {"TENANT", "tenant_id"},
+	{"HINT", "hint"}, {"RATE LIMIT", "rate_limit_per_second"}, {"LAST USED", "last_used_at"}, {"EXPIRES", "expires_at"}, {"CREATED", "created_at"}}}
 
 type apiKeyListCmd struct {
 	clientFlags `embed:""`
 	Tenant      *string `help:"Only this tenant's keys."`
 	Kind        string  `help:"Only keys (key) or dashboard sessions (session)."`
-	Limit       int     `help:"Page size (default 50, max 500)."`
-	Cursor      string  `help:"Cursor of the page to show."`
+	pageFlags   `embed:""`
 }
 
 func (c apiKeyListCmd) Run(ctx context.Context, out io.Writer) error {
-	q := pageQuery(c.Limit, c.Cursor)
+	q := c.query()
 	if c.Tenant != nil {
 		q.Set("tenant_id", *c.Tenant)
 	}
 	if c.Kind != "" {
 		q.Set("kind", c.Kind)
 	}
-	return c.call(ctx, out, http.MethodGet, "/v1/api-keys", q, nil)
+	return c.show(ctx, out, apiKeyView, http.MethodGet, "/v1/api-keys", q, nil)
 }
 
 type apiKeyRevokeCmd struct {
@@ -63,11 +67,11 @@ type apiKeyRevokeCmd struct {
 }
 
 func (c apiKeyRevokeCmd) Run(ctx context.Context, out io.Writer) error {
-	if err := c.call(ctx, out, http.MethodDelete, "/v1/api-keys/"+url.PathEscape(c.ID), nil, nil); err != nil {
+	if _, err := c.do(ctx, http.MethodDelete, "/v1/api-keys/"+url.PathEscape(c.ID), nil, nil); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "revoked %s\n", c.ID)
-	return err
+	b, _ := json.Marshal(map[string]any{"id": c.ID, "revoked": true})
+	return c.render(out, b, view{})
 }
 
 // portalLinkCmd is `hookd portal-link`: a one-time dashboard sign-in link
@@ -83,7 +87,7 @@ func (c portalLinkCmd) Run(ctx context.Context, out io.Writer) error {
 	if c.ExpiresIn != "" {
 		body["expires_in"] = c.ExpiresIn
 	}
-	return c.call(ctx, out, http.MethodPost, "/v1/portal-links", nil, body)
+	return c.show(ctx, out, view{}, http.MethodPost, "/v1/portal-links", nil, body)
 }
 
 // defaultAdminKeyName names the keys `hookd admin create-key` mints.
@@ -102,7 +106,7 @@ type adminCreateKeyCmd struct {
 func (c adminCreateKeyCmd) Run(ctx context.Context, out io.Writer) error {
 	driver, conn, err := parseDB(c.DB)
 	if err != nil {
-		return err
+		return &usageError{err.Error()}
 	}
 	k, secret := auth.NewKey(c.Name, true, "", nil, time.Now())
 	if driver == "sqlite" {

@@ -334,14 +334,19 @@ func TestIngestIdempotency(t *testing.T) {
 		srv.createEndpoint(map[string]any{"url": rc.URL})
 		first := srv.sendEvent(map[string]any{"type": "a.b", "payload": map[string]any{"n": 1}, "idempotency_key": "k1"})
 		var again eventJSON
-		srv.must(http.StatusOK, "POST", "/v1/events", map[string]any{"type": "a.b", "payload": map[string]any{"n": 2}, "idempotency_key": "k1"}, &again)
+		srv.must(http.StatusOK, "POST", "/v1/events", map[string]any{"type": "a.b", "payload": map[string]any{"n": 1}, "idempotency_key": "k1"}, &again)
 		if again.ID != first.ID || string(again.Deliveries) != "0" {
 			t.Errorf("repeat: got id %s deliveries %s, want %s and 0", again.ID, again.Deliveries, first.ID)
 		}
 		// The header works too, and keys are per tenant.
-		code, raw := srv.doRaw("POST", "/v1/events", `{"type":"a.b","payload":{}}`, http.Header{"Idempotency-Key": {"k1"}})
+		code, raw := srv.doRaw("POST", "/v1/events", `{"type":"a.b","payload":{"n":1}}`, http.Header{"Idempotency-Key": {"k1"}})
 		if code != http.StatusOK || !strings.Contains(string(raw), first.ID) {
 			t.Errorf("Idempotency-Key header repeat: got %d %s", code, raw)
+		}
+		// The same key with another payload is refused, saying why.
+		code, raw = srv.doRaw("POST", "/v1/events", `{"type":"a.b","payload":{"n":2}}`, http.Header{"Idempotency-Key": {"k1"}})
+		if code != http.StatusConflict || !strings.Contains(string(raw), "different type or payload") {
+			t.Errorf("same key, other payload: got %d %s, want 409", code, raw)
 		}
 		other := srv.sendEvent(map[string]any{"type": "a.b", "payload": map[string]any{}, "idempotency_key": "k1", "tenant_id": "t2"})
 		if other.ID == first.ID {

@@ -1,9 +1,12 @@
 // Command hookd is the webhook delivery service: `hookd serve` runs the API,
 // the dispatcher and the scheduler on embedded SQLite (default) or Postgres.
+// The client subcommands (endpoint, event, delivery, replay) talk to a
+// running server; `hookd listen` is a local receiver for development.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,16 +16,12 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-// cli is the command line: every flag also reads the environment variable
-// named after it (--retry-base ↔ HOOKD_RETRY_BASE); flags win.
+// cli is the command line. Environment variables: see envars.
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the API, the dispatcher and the scheduler."`
 	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit."`
-	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints and verifies every webhook (development)."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints and verifies every webhook, and optionally forwards it to your app (development)."`
+	Version versionCmd `cmd:"" help:"Print the version and VCS revision of this binary."`
 
 	Endpoint   endpointCmd   `cmd:"" group:"Client" help:"Manage endpoints on a running server (--server, --api-key)."`
 	Event      eventCmd      `cmd:"" group:"Client" help:"Send and inspect events on a running server."`
@@ -31,6 +30,8 @@ type cli struct {
 	APIKey     apiKeyCmd     `cmd:"" name:"api-key" group:"Client" help:"Manage API keys on a running server (admin key)."`
 	PortalLink portalLinkCmd `cmd:"" name:"portal-link" group:"Client" help:"Make a one-time portal sign-in link for a tenant (admin key)."`
 	Admin      adminCmd      `cmd:"" help:"Work on the store directly (--db), beside a running or stopped server."`
+
+	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
 func main() {
@@ -40,56 +41,66 @@ func main() {
 	os.Exit(code)
 }
 
-// run parses args and runs the chosen command; it returns the exit code.
-// A bad flag or value is one line on stderr and exit code 2.
+// run parses args and runs the chosen command; it returns the exit code:
+// 0 ok, 1 the command failed (an API error, an unreachable server), 2 a
+// usage error (bad flag, argument or value; nothing was done). Errors are
+// one line on stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with stdin given (what `--payload -` and `send-batch -` read).
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c cli
-	exitCode := -1
-	parser, err := newParser(&c, stdout, stderr, func(code int) { exitCode = code })
+	exitWith := -1
+	parser, err := newParser(&c, stdout, stderr, func(code int) { exitWith = code })
 	if err != nil {
 		fmt.Fprintf(stderr, "hookd: %v\n", err)
-		return 2
+		return exitUsage
+	}
+	if len(args) == 0 { // a bare `hookd` prints the usage
+		parser.Stdout = stderr
+		_, _ = parser.Parse([]string{"--help"})
+		return exitUsage
 	}
 	kctx, err := parser.Parse(args)
-	if exitCode >= 0 { // --help
-		return exitCode
+	if exitWith >= 0 { // --help
+		return exitWith
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hookd: %v\n", err)
-		return 2
+		return exitUsage
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.BindTo(stdout, (*io.Writer)(nil))
+	kctx.BindTo(stdin, (*io.Reader)(nil))
+	kctx.Bind(parser.Model)
 	if err := kctx.Run(); err != nil {
-		if code, ok := err.(exitError); ok {
+		var code exitCode
+		if errors.As(err, &code) {
 			return int(code)
 		}
 		fmt.Fprintf(stderr, "hookd: %v\n", err)
-		return 1
+		return exitCodeOf(err)
 	}
-	return 0
+	return exitOK
 }
 
 // newParser builds the command-line parser for c.
 func newParser(c *cli, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
 	return kong.New(c,
 		kong.Name("hookd"),
-		kong.Description("hookd delivers webhooks: durable, signed, retried, observable."),
-		kong.DefaultEnvars("HOOKD"),
+		kong.Description("hookd delivers webhooks: durable, signed, retried, observable.\n\n"+
+			"Start locally with `hookd serve --dev`; exit codes: 0 ok, 1 error, 2 usage."),
+		envars(),
 		flagDefaults(),
+		kong.Vars{"devkey": DevAPIKey},
 		kong.Writers(stdout, stderr),
 		kong.Exit(exit),
 	)
 }
 
-// exitError ends a command with a code after it already reported why.
-type exitError int
+// exitCode ends a command with a code after it already reported why.
+type exitCode int
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
-
-type versionCmd struct{}
-
-func (versionCmd) Run(stdout io.Writer) error {
-	_, err := fmt.Fprintf(stdout, "hookd %s\n", version)
-	return err
-}
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }

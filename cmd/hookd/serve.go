@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/auth"
@@ -26,16 +27,24 @@ import (
 
 // serveCmd is `hookd serve`.
 type serveCmd struct {
-	config `embed:""`
+	config   `embed:""`
+	devFlags `embed:""`
 }
 
-func (s *serveCmd) Run(ctx context.Context, stdout io.Writer) error {
+func (s *serveCmd) Run(ctx context.Context, stdout io.Writer, k *kong.Context) error {
+	if err := applyDev(&s.config, s.devFlags, flagGiven(k), stdout); err != nil {
+		return &usageError{err.Error()}
+	}
 	if err := s.config.Validate(); err != nil {
-		return err
+		return &usageError{err.Error()}
 	}
 	srv, err := newServer(ctx, s.config, stdout)
 	if err != nil {
 		return err
+	}
+	if s.Dev {
+		srv.log.Warn("development mode: private destinations allowed, public API key, short retries; never use --dev in production",
+			"retry_base", s.config.RetryBase, "max_attempts", s.config.MaxAttempts)
 	}
 	return srv.Run(ctx)
 }
@@ -106,6 +115,9 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	keyHash, err := apiKeyHash(ctx, s.store, cfg.APIKey, stdout)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.APIKey == "" {
+		log.Info("api key: the one generated on the first start (stored hashed); --api-key or HOOKD_API_KEY sets your own")
 	}
 	guard, _ := cfg.guard()
 	host, _ := os.Hostname()
