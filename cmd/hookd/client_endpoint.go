@@ -164,7 +164,7 @@ func (c endpointGetCmd) Run(ctx context.Context, out io.Writer) error {
 type endpointTestCmd struct {
 	clientFlags `embed:""`
 	ID          string        `arg:"" help:"Endpoint id."`
-	Wait        time.Duration `default:"30s" help:"How long to wait for the first attempt (0: do not wait)."`
+	Wait        time.Duration `default:"${default_test_wait}" help:"How long to wait for the first attempt (0: do not wait)."`
 }
 
 func (c endpointTestCmd) Run(ctx context.Context, out io.Writer) error {

@@ -27,6 +27,8 @@ const (
 	// defaultListenAddr and defaultListenStatus are `hookd listen`'s.
 	defaultListenAddr   = "127.0.0.1:9000"
 	defaultListenStatus = 200
+	// defaultTestWait is how long `endpoint test` waits for the attempt.
+	defaultTestWait = 30 * time.Second
 )
 
 // flagDefaults are the defaults of the flags: a flag's tag says
@@ -64,6 +66,8 @@ func flagDefaults() kong.Vars {
 		"default_listen_addr":              defaultListenAddr,
 		"default_listen_status":            strconv.Itoa(defaultListenStatus),
 		"default_admin_key_name":           defaultAdminKeyName,
+		"default_output":                   formatTable,
+		"default_test_wait":                duration(defaultTestWait),
 	}
 }
 

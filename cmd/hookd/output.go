@@ -19,7 +19,7 @@ const (
 
 // outputFlags is the -o flag every client subcommand has.
 type outputFlags struct {
-	Output string `short:"o" enum:"table,json,id" default:"table" help:"Output format: table (readable), json (for scripts) or id (only ids, one a line)."`
+	Output string `short:"o" enum:"table,json,id" default:"${default_output}" help:"Output format: table (readable), json (for scripts) or id (only ids, one a line)."`
 }
 
 // view says how a resource is shown: which fields a table has, in which
