@@ -81,20 +81,26 @@ func TestAPIKeyCommands(t *testing.T) {
 		ID, Key  string
 		TenantID string `json:"tenant_id"`
 	}
-	if err := json.Unmarshal([]byte(cli("api-key", "create", "--name", "acme", "--tenant", "acme", "--rate-limit", "5")), &k); err != nil {
+	if err := json.Unmarshal([]byte(cli("api-key", "create", "--name", "acme", "--tenant", "acme", "--rate-limit", "5", "-o", "json")), &k); err != nil {
 		t.Fatal(err)
 	}
 	if k.TenantID != "acme" || !strings.HasPrefix(k.Key, "hk_") {
 		t.Fatalf("api-key create printed %+v", k)
 	}
-	if list := cli("api-key", "list", "--tenant", "acme"); !strings.Contains(list, k.ID) || strings.Contains(list, k.Key) {
-		t.Errorf("api-key list: got %s, want the key's id and not the key", list)
+	if list := cli("api-key", "list", "--tenant", "acme"); !tableRow(list, k.ID, "key", "acme", "5") || strings.Contains(list, k.Key) {
+		t.Errorf("api-key list (table): got %s, want the key's row and not the key", list)
+	}
+	if list := cli("api-key", "list", "--tenant", "acme", "-o", "json"); !strings.Contains(list, `"id": "`+k.ID+`"`) || strings.Contains(list, k.Key) {
+		t.Errorf("api-key list -o json: got %s, want the key's id and not the key", list)
 	}
 	var link struct{ URL string }
-	if err := json.Unmarshal([]byte(cli("portal-link", "--tenant", "acme", "--expires-in", "10m")), &link); err != nil || !strings.Contains(link.URL, "/ui/portal?token=hkp_") {
+	if err := json.Unmarshal([]byte(cli("portal-link", "--tenant", "acme", "--expires-in", "10m", "-o", "json")), &link); err != nil || !strings.Contains(link.URL, "/ui/portal?token=hkp_") {
 		t.Errorf("portal-link printed %+v, %v", link, err)
 	}
-	if out := cli("api-key", "revoke", k.ID); !strings.Contains(out, "revoked "+k.ID) {
+	if out := cli("portal-link", "--tenant", "acme"); !strings.Contains(out, "url:") || !strings.Contains(out, "/ui/portal?token=hkp_") {
+		t.Errorf("portal-link (table) printed %q", out)
+	}
+	if out := cli("api-key", "revoke", k.ID); !tableRow(out, "id:", k.ID) || !tableRow(out, "revoked:", "true") {
 		t.Errorf("api-key revoke printed %q", out)
 	}
 	if code, _ := srv.doRaw("GET", "/v1/endpoints", nil, withKey(k.Key)); code != http.StatusUnauthorized {

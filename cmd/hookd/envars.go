@@ -27,6 +27,10 @@ const (
 // configuration.
 var serverCommands = map[string]bool{"serve": true, "migrate": true}
 
+// storeCommands work on the store directly; of the environment they read
+// only HOOKD_DB, with serve's meaning.
+var storeCommands = map[string]bool{"admin": true}
+
 // clientEnv is what a client command's flags may read.
 var clientEnv = map[string]string{"server": "HOOKD_SERVER", "api-key": "HOOKD_API_KEY"}
 
@@ -38,7 +42,7 @@ func envars() kong.Option {
 			switch {
 			case serverCommands[top.Name]:
 				name = func(f *kong.Flag) string { return envName(envPrefix, f.Name) }
-			case top.Name == "admin": // works on the store: only --db, as serve's
+			case storeCommands[top.Name]: // work on the store: only --db, as serve's
 				name = func(f *kong.Flag) string {
 					if f.Name == "db" {
 						return envName(envPrefix, f.Name)

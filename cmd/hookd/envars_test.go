@@ -32,6 +32,10 @@ func TestEnvironmentVariablesDoNotCollide(t *testing.T) {
 					if !strings.HasPrefix(env, envListenPrefix) && env != "HOOKD_SERVER" && env != "HOOKD_API_KEY" {
 						t.Errorf("%s --%s reads %s; listen reads HOOKD_LISTEN_* only", n.FullPath(), f.Name, env)
 					}
+				case storeCommands[top]:
+					if env != "HOOKD_DB" {
+						t.Errorf("%s --%s reads %s; store commands read only HOOKD_DB", n.FullPath(), f.Name, env)
+					}
 				case serverCommands[top]:
 					if env == "HOOKD_SERVER" || strings.HasPrefix(env, envListenPrefix) {
 						t.Errorf("%s --%s reads %s, a client variable", n.FullPath(), f.Name, env)
