@@ -161,6 +161,26 @@ type Store interface {
 	ResolveAlert(ctx context.Context, key string, since time.Time, notice *NewEvent) (bool, error)
 	// ListAlerts returns the firing alerts, oldest Since first (then by Key).
 	ListAlerts(ctx context.Context) ([]Alert, error)
+	// ReadStats sums the stats rollups over q's window [Since, Until)
+	// (rounded out to whole minutes) for one endpoint, one tenant or all:
+	// totals, status codes, a latency histogram, a series of q.Bucket
+	// buckets, and, read now, pending and dead counts (partial indexes of
+	// deliveries), circuit states and the latest error. It never scans
+	// attempts: the rollups are written with them (CompleteAttempts,
+	// CompleteAndClaim), one row per endpoint and minute and one per
+	// endpoint and hour, and an attempt counts in the minute and hour of
+	// its StartedAt. ENOTFOUND when q.EndpointID does not exist; EINVALID
+	// when Since or Until is zero, Until < Since, or Bucket is not a whole
+	// number of minutes. Rollups go with their endpoint (DeleteEndpoint).
+	ReadStats(ctx context.Context, q StatsQuery) (*Stats, error)
+	// StatsByEndpoint returns the totals over [since, until) (whole
+	// minutes) of every endpoint with attempts in it, by endpoint id.
+	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]EndpointTotals, error)
+	// PurgeStats deletes, from each rollup table, at most limit minute rows
+	// that start before minutesBefore and at most limit hour rows that
+	// start before hoursBefore; it returns how many rows it deleted in all
+	// (retention calls it until that is 0).
+	PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error)
 
 	// AcquireJobLease lets one node at a time run the periodic job named job:
 	// it takes (or renews) the job's lease for owner until now+ttl and returns

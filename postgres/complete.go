@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -22,10 +23,16 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	if len(cs) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error { return complete(ctx, tx, cs, policy) })
+	var changes []hookd.CircuitChange
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		changes, err = complete(ctx, tx, cs, policy)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("complete attempts: %w", err)
 	}
+	s.circuits.Report(changes)
 	return nil
 }
 
@@ -40,37 +47,55 @@ func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, pol
 		return nil, s.CompleteAttempts(ctx, cs, policy)
 	}
 	var claims []hookd.Claim
+	var changes []hookd.CircuitChange
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := complete(ctx, tx, cs, policy); err != nil {
+		var err error
+		if changes, err = complete(ctx, tx, cs, policy); err != nil {
 			return err
 		}
-		var err error
 		claims, err = claimTx(ctx, tx, r)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("complete and claim: %w", err)
 	}
+	s.circuits.Report(changes)
 	return claims, nil
 }
 
-func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
+func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) ([]hookd.CircuitChange, error) {
 	ids := make([]string, len(cs))
+	numbers := make([]int32, len(cs))
 	for i, c := range cs {
-		ids[i] = c.Attempt.DeliveryID
+		ids[i], numbers[i] = c.Attempt.DeliveryID, int32(c.Attempt.Number)
 	}
-	// Which deliveries still exist, and their endpoints.
-	rows, err := tx.Query(ctx, `SELECT id, endpoint_id FROM deliveries WHERE id = ANY($1)`, ids)
+	// Which deliveries still exist, their endpoints, and which attempts are
+	// recorded already (by an earlier try whose commit was ambiguous): those
+	// are not counted in the stats again.
+	rows, err := tx.Query(ctx, `SELECT c.id, c.n, d.endpoint_id,
+			EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = c.id AND a.number = c.n)
+		FROM unnest($1::text[], $2::int[]) AS c(id, n) JOIN deliveries d ON d.id = c.id`, ids, numbers)
 	if err != nil {
-		return fmt.Errorf("read deliveries: %w", err)
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	type attemptKey struct {
+		id string
+		n  int32
 	}
 	endpointOf := map[string]string{}
+	recorded := map[attemptKey]bool{}
 	var id, ep string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &ep}, func() error { endpointOf[id] = ep; return nil }); err != nil {
-		return fmt.Errorf("read deliveries: %w", err)
+	var n int32
+	var exists bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n, &ep, &exists}, func() error {
+		endpointOf[id] = ep
+		recorded[attemptKey{id, n}] = exists
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
 	if len(endpointOf) == 0 {
-		return nil
+		return nil, nil
 	}
 	eps := make([]string, 0, len(endpointOf))
 	for _, ep := range endpointOf {
@@ -79,36 +104,45 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	slices.Sort(eps)
 	eps = slices.Compact(eps)
 
-	// Lock the endpoints in id order (no deadlock between two completions).
-	rows, err = tx.Query(ctx, `SELECT id, circuit_state, circuit_failures, circuit_open_until, circuit_opens
-		FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, eps)
+	// Lock the endpoints in id order (no deadlock between two completions;
+	// the rollup rows of an endpoint are only written under its lock).
+	rows, err = tx.Query(ctx, `SELECT id, tenant_id, circuit_state, circuit_failures, circuit_open_until, circuit_opens,
+		last_error FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, eps)
 	if err != nil {
-		return fmt.Errorf("read circuits: %w", err)
+		return nil, fmt.Errorf("read circuits: %w", err)
 	}
-	circuits := map[string]hookd.Circuit{}
-	exists := map[string]bool{}
+	type endpointState struct {
+		tenantID    string
+		circuit     hookd.Circuit
+		lastError   string
+		lastErrorAt time.Time
+	}
+	states := map[string]*endpointState{}
+	var tenant, lastError string
 	var c hookd.Circuit
 	var openUntil *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &c.State, &c.ConsecutiveFailures, &openUntil, &c.Opens}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &tenant, &c.State, &c.ConsecutiveFailures, &openUntil, &c.Opens, &lastError}, func() error {
 		c.OpenUntil = fromNull(openUntil)
-		circuits[id] = c
-		exists[id] = true
+		states[id] = &endpointState{tenantID: tenant, circuit: c, lastError: lastError}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("read circuits: %w", err)
+		return nil, fmt.Errorf("read circuits: %w", err)
 	}
 
 	b := &pgx.Batch{}
 	var noticed []noticeUpdate
 	succeeded := map[string]time.Time{} // endpoint id -> end of its latest success
+	var stats rollup.Batch
+	var changes []hookd.CircuitChange
 	for _, c := range cs {
 		a := c.Attempt
 		ep, ok := endpointOf[a.DeliveryID]
 		if !ok {
 			continue // the delivery is gone: the attempt completes into nothing
 		}
-		end := ts(a.StartedAt.Add(a.Latency))
+		endAt := a.StartedAt.Add(a.Latency)
+		end := ts(endAt)
 		b.Queue(`INSERT INTO attempts (delivery_id, number, started_at, status_code, latency_us, response_body, error)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, number) DO NOTHING`,
 			a.DeliveryID, a.Number, ts(a.StartedAt), a.StatusCode, a.Latency.Microseconds(),
@@ -123,7 +157,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		case hookd.OutcomeDead, hookd.OutcomeGone:
 			status = hookd.StatusDead
 		default:
-			return fmt.Errorf("delivery %s: unknown outcome %d", a.DeliveryID, c.Outcome)
+			return nil, fmt.Errorf("delivery %s: unknown outcome %d", a.DeliveryID, c.Outcome)
 		}
 		update := `UPDATE deliveries SET attempts = $3, last_status_code = $4, last_error = $5,
 			lease_owner = '', lease_expires_at = NULL, status = $6,
@@ -134,7 +168,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			sets, setArgs, err := endpointSet(&hookd.EndpointUpdate{Disabled: hookd.Ptr(true),
 				DisabledReason: c.DisableReason, UpdatedAt: end}, len(args)+1)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			update = `WITH d AS (` + update + ` RETURNING endpoint_id)
 				UPDATE endpoints SET ` + sets + ` WHERE id IN (SELECT endpoint_id FROM d)`
@@ -147,27 +181,51 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		} else {
 			b.Queue(update, args...)
 		}
-		circuits[ep] = policy.Next(circuits[ep], c.Outcome == hookd.OutcomeSucceeded, a.StartedAt.Add(a.Latency))
-		if c.Outcome == hookd.OutcomeSucceeded && a.StartedAt.Add(a.Latency).After(succeeded[ep]) {
-			succeeded[ep] = a.StartedAt.Add(a.Latency)
+		st := states[ep]
+		if st == nil {
+			continue // the endpoint was deleted meanwhile
+		}
+		success := c.Outcome == hookd.OutcomeSucceeded
+		prev := st.circuit
+		st.circuit = policy.Next(prev, success, endAt)
+		if !success && !end.Before(st.lastErrorAt) {
+			st.lastError, st.lastErrorAt = cleanText(hookd.AttemptError(&a)), end
+		}
+		if hookd.CircuitTransition(prev, st.circuit) {
+			changes = append(changes, hookd.CircuitChange{EndpointID: ep, From: prev, To: st.circuit, LastError: st.lastError, At: end})
+		}
+		if success && endAt.After(succeeded[ep]) {
+			succeeded[ep] = endAt
+		}
+		k := attemptKey{a.DeliveryID, int32(a.Number)}
+		if !recorded[k] {
+			recorded[k] = true // a second completion of the same attempt in cs is a duplicate
+			stats.Add(ep, st.tenantID, &a, success)
 		}
 	}
 	for _, ep := range eps {
-		if !exists[ep] {
+		st := states[ep]
+		if st == nil {
 			continue // deleted meanwhile
 		}
-		c := circuits[ep]
-		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: &c}, 3)
+		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: &st.circuit}, 5)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		b.Queue(`UPDATE endpoints SET `+sets+`, last_success_at = greatest(last_success_at, $2) WHERE id = $1`,
-			append([]any{ep, nullTime(succeeded[ep])}, args...)...)
+		// The latest failure (for the stats) rides along with the circuit.
+		b.Queue(`UPDATE endpoints SET `+sets+`, last_success_at = greatest(last_success_at, $2),
+			last_error = CASE WHEN $3::timestamptz IS NOT NULL AND (last_error_at IS NULL OR $3 >= last_error_at) THEN $4 ELSE last_error END,
+			last_error_at = greatest(last_error_at, $3) WHERE id = $1`,
+			append([]any{ep, nullTime(succeeded[ep]), nullTime(st.lastErrorAt), st.lastError}, args...)...)
 	}
+	queueRollups(b, stats.Rows())
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("write: %w", err)
+		return nil, fmt.Errorf("write: %w", err)
 	}
-	return completeNoticed(ctx, tx, noticed)
+	if err := completeNoticed(ctx, tx, noticed); err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
 // noticeUpdate is the delivery update of a completion with a Notice.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -45,6 +46,8 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the listener ends
 	lpid   listenerPID
+
+	circuits rollup.Watch // receives circuit transitions (WatchCircuits)
 
 	closeOnce sync.Once
 }

@@ -244,3 +244,32 @@ func AutoReplay(store Replayer, every time.Duration, now func() time.Time, recov
 		return nil
 	}}
 }
+
+// StatsRetention returns the job that deletes stats rollups older than
+// keep, in batches of batch rows per table, every interval. Minute rows
+// are only read at the ends of a window of at most hookd.MaxStatsWindow,
+// so they go after min(keep, MaxStatsWindow + 1 day); hour rows after keep.
+func StatsRetention(store hookd.Store, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
+	if now == nil {
+		now = time.Now
+	}
+	return Job{Name: "stats-retention", Every: every, Run: func(ctx context.Context) error {
+		t := now()
+		minutes, hours := t.Add(-min(keep, hookd.MaxStatsWindow+24*time.Hour)), t.Add(-keep)
+		total := 0
+		for ctx.Err() == nil {
+			n, err := store.PurgeStats(ctx, minutes, hours, batch)
+			total += n
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if total > 0 && log != nil {
+			log.Info("stats retention purged", "rows", total, "before", hours.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}}
+}

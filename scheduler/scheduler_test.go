@@ -170,3 +170,60 @@ func TestLifecycle(t *testing.T) {
 		return scheduler.New(openStore(t), scheduler.Config{Owner: "n", Jobs: []scheduler.Job{job}})
 	})
 }
+
+func TestStatsRetentionJobPurges(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, start), URL: "https://example.com/", Secret: hookd.NewSecret(), CreatedAt: start, UpdatedAt: start}
+	if err := store.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	// Attempts 100, 40 and 1 days before now: 100 goes (keep 90 days);
+	// the minute rows of 40 go (older than 31 days), its hour row stays.
+	now := start.Add(100 * 24 * time.Hour)
+	ages := []time.Duration{100 * 24 * time.Hour, 40 * 24 * time.Hour, 24 * time.Hour}
+	var evs []hookd.NewEvent
+	for range ages {
+		evs = append(evs, hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, start), Type: "a", Payload: []byte(`{}`), CreatedAt: start}})
+	}
+	if _, err := store.IngestEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := store.ClaimDue(ctx, hookd.ClaimRequest{Owner: "n", Now: now, Lease: time.Minute, Limit: 100})
+	if err != nil || len(claims) != len(ages) {
+		t.Fatalf("claim: %d, %v", len(claims), err)
+	}
+	var comps []hookd.Completion
+	for i, c := range claims {
+		comps = append(comps, hookd.Completion{Owner: "n", Outcome: hookd.OutcomeSucceeded,
+			Attempt: hookd.Attempt{DeliveryID: c.Delivery.ID, Number: 1, StartedAt: now.Add(-ages[i]), StatusCode: 200}})
+	}
+	if err := store.CompleteAttempts(ctx, comps, hookd.CircuitPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(since time.Time, d time.Duration) int64 {
+		st, err := store.ReadStats(ctx, hookd.StatsQuery{EndpointID: ep.ID, Since: since, Until: since.Add(d)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Attempts
+	}
+	clock := func() time.Time { return now }
+	job := scheduler.StatsRetention(store, 90*24*time.Hour, time.Minute, 1, clock, nil)
+	if !scheduler.New(store, scheduler.Config{Owner: "n", Now: clock}).RunOnce(ctx, job) {
+		t.Fatal("stats retention did not run")
+	}
+	if n := count(now.Add(-ages[0]).Truncate(time.Hour), time.Hour); n != 0 {
+		t.Errorf("100 days old: %d attempts left in the hour rows, want 0", n)
+	}
+	old := now.Add(-ages[1])
+	if h, m := count(old.Truncate(time.Hour), time.Hour), count(old, time.Minute); h != 1 || m != 0 {
+		t.Errorf("40 days old: %d attempts in the hour rows, %d in the minute rows; want 1, 0", h, m)
+	}
+	recent := now.Add(-ages[2])
+	if h, m := count(recent.Truncate(time.Hour), time.Hour), count(recent, time.Minute); h != 1 || m != 1 {
+		t.Errorf("1 day old: %d attempts in the hour rows, %d in the minute rows; want 1, 1", h, m)
+	}
+}

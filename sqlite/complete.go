@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
 )
 
 // Statements of CompleteAttempts, prepared once on the writer (see stmtCache).
@@ -31,10 +32,16 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	if len(cs) == 0 {
 		return nil
 	}
-	err := s.writeLazy(ctx, func(tx *sql.Tx) error { return s.complete(ctx, tx, cs, policy) })
+	var changes []hookd.CircuitChange
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
+		var err error
+		changes, err = s.complete(ctx, tx, cs, policy)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("complete attempts: %w", err)
 	}
+	s.circuits.Report(changes)
 	return nil
 }
 
@@ -49,42 +56,49 @@ func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, pol
 		return nil, s.CompleteAttempts(ctx, cs, policy)
 	}
 	var claims []hookd.Claim
+	var changes []hookd.CircuitChange
 	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
-		if err := s.complete(ctx, tx, cs, policy); err != nil {
+		var err error
+		if changes, err = s.complete(ctx, tx, cs, policy); err != nil {
 			return err
 		}
-		var err error
 		claims, err = s.claim(ctx, tx, r)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("complete and claim: %w", err)
 	}
+	s.circuits.Report(changes)
 	return claims, nil
 }
 
-// complete is CompleteAttempts inside the writer transaction tx.
-func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) error {
+// complete is CompleteAttempts inside the writer transaction tx. Every
+// attempt it inserts is added to the stats rollups (an attempt already
+// recorded by an earlier, ambiguous try is not counted twice), and it
+// returns the circuit transitions it made.
+func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) ([]hookd.CircuitChange, error) {
 	lookup, err := s.txStmt(ctx, tx, qLookupDelivery)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer lookup.Close()
 	addAttempt, err := s.txStmt(ctx, tx, qAddAttempt)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer addAttempt.Close()
 	finish, err := s.txStmt(ctx, tx, qFinishDelivery)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer finish.Close()
 
-	circuits := map[string]*hookd.Circuit{} // endpoint id -> circuit as of now
+	circuits := map[string]*endpointState{} // endpoint id -> circuit as of now
 	succeeded := map[string]int64{}         // endpoint id -> end of its latest success
 	var order []string
 	var notices []*hookd.NewEvent // of the completions that changed their delivery
+	var stats rollup.Batch
+	var changes []hookd.CircuitChange
 	for i := range cs {
 		c := &cs[i]
 		a := &c.Attempt
@@ -93,14 +107,15 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 		if err == sql.ErrNoRows {
 			continue // deleted while in flight: the attempt completes into nothing
 		} else if err != nil {
-			return fmt.Errorf("load delivery: %w", err)
+			return nil, fmt.Errorf("load delivery: %w", err)
 		}
 		end := a.StartedAt.Add(a.Latency)
-		_, err = addAttempt.ExecContext(ctx, a.DeliveryID, a.Number, micros(a.StartedAt), a.StatusCode,
+		res, err := addAttempt.ExecContext(ctx, a.DeliveryID, a.Number, micros(a.StartedAt), a.StatusCode,
 			a.Latency.Microseconds(), a.ResponseBody, a.Error)
 		if err != nil {
-			return fmt.Errorf("insert attempt: %w", err)
+			return nil, fmt.Errorf("insert attempt: %w", err)
 		}
+		inserted, _ := res.RowsAffected()
 		if owner == c.Owner && owner != "" {
 			status := hookd.StatusPending
 			switch c.Outcome {
@@ -110,21 +125,21 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 				status = hookd.StatusDead
 			case hookd.OutcomeRetry:
 			default:
-				return hookd.Errorf(hookd.EINVALID, "unknown outcome %d", c.Outcome)
+				return nil, hookd.Errorf(hookd.EINVALID, "unknown outcome %d", c.Outcome)
 			}
 			_, err := finish.ExecContext(ctx, string(status), a.Number, a.StatusCode, a.Error,
 				micros(c.NextAttemptAt), micros(end), a.DeliveryID)
 			if err != nil {
-				return fmt.Errorf("update delivery: %w", err)
+				return nil, fmt.Errorf("update delivery: %w", err)
 			}
 			if c.Outcome == hookd.OutcomeGone {
 				sets, args, err := endpointSet(&hookd.EndpointUpdate{Disabled: hookd.Ptr(true),
 					DisabledReason: c.DisableReason, UpdatedAt: end})
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET `+sets+` WHERE id = ?`, append(args, endpointID)...); err != nil {
-					return fmt.Errorf("disable endpoint: %w", err)
+					return nil, fmt.Errorf("disable endpoint: %w", err)
 				}
 			}
 			if c.Notice != nil {
@@ -134,47 +149,78 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 		cur, ok := circuits[endpointID]
 		if !ok {
 			if cur, err = loadCircuit(ctx, tx, endpointID); err != nil {
-				return err
+				return nil, err
 			}
 			circuits[endpointID] = cur
 			order = append(order, endpointID)
 		}
-		*cur = policy.Next(*cur, c.Outcome == hookd.OutcomeSucceeded, end)
-		if c.Outcome == hookd.OutcomeSucceeded {
+		success := c.Outcome == hookd.OutcomeSucceeded
+		prev := cur.circuit
+		cur.circuit = policy.Next(prev, success, end)
+		if !success && micros(end) >= cur.lastErrorAt {
+			cur.lastError, cur.lastErrorAt = hookd.AttemptError(a), micros(end)
+		}
+		if hookd.CircuitTransition(prev, cur.circuit) {
+			changes = append(changes, hookd.CircuitChange{EndpointID: endpointID, From: prev, To: cur.circuit,
+				LastError: cur.lastError, At: fromMicros(micros(end))})
+		}
+		if success {
 			succeeded[endpointID] = max(succeeded[endpointID], micros(end))
+		}
+		if inserted > 0 {
+			stats.Add(endpointID, cur.tenantID, a, success)
 		}
 	}
 	for _, id := range order {
-		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: circuits[id]})
+		st := circuits[id]
+		sets, args, err := endpointSet(&hookd.EndpointUpdate{Circuit: &st.circuit})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET `+sets+`, last_success_at = max(last_success_at, ?) WHERE id = ?`,
-			append(args, succeeded[id], id)...)
+		// The latest failure (for the stats) rides along with the circuit.
+		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET `+sets+`, last_success_at = max(last_success_at, ?),
+			last_error = CASE WHEN ? > last_error_at THEN ? ELSE last_error END,
+			last_error_at = max(last_error_at, ?) WHERE id = ?`,
+			append(args, succeeded[id], st.lastErrorAt, st.lastError, st.lastErrorAt, id)...)
 		if err != nil {
-			return fmt.Errorf("update circuit: %w", err)
+			return nil, fmt.Errorf("update circuit: %w", err)
 		}
 	}
 	for _, ne := range notices {
 		if err := s.ingestNotice(ctx, tx, ne); err != nil {
-			return fmt.Errorf("operational event: %w", err)
+			return nil, fmt.Errorf("operational event: %w", err)
 		}
 	}
-	return nil
+	if err := s.addRollups(ctx, tx, stats.Rows()); err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
-func loadCircuit(ctx context.Context, tx *sql.Tx, endpointID string) (*hookd.Circuit, error) {
+// endpointState is what complete keeps of an endpoint while it records a
+// batch. lastError starts as the stored one; lastErrorAt is 0 until an
+// attempt of the batch failed.
+type endpointState struct {
+	tenantID    string
+	circuit     hookd.Circuit
+	lastError   string
+	lastErrorAt int64
+}
+
+func loadCircuit(ctx context.Context, tx *sql.Tx, endpointID string) (*endpointState, error) {
 	var (
-		c         hookd.Circuit
+		st        endpointState
 		state     string
 		openUntil int64
 	)
-	err := tx.QueryRowContext(ctx, `SELECT circuit_state, circuit_failures, circuit_open_until, circuit_opens
-		FROM endpoints WHERE id = ?`, endpointID).Scan(&state, &c.ConsecutiveFailures, &openUntil, &c.Opens)
+	c := &st.circuit
+	err := tx.QueryRowContext(ctx, `SELECT tenant_id, circuit_state, circuit_failures, circuit_open_until, circuit_opens,
+		last_error FROM endpoints WHERE id = ?`, endpointID).Scan(&st.tenantID, &state, &c.ConsecutiveFailures, &openUntil,
+		&c.Opens, &st.lastError)
 	if err != nil {
 		return nil, fmt.Errorf("load circuit: %w", err)
 	}
 	c.State = hookd.CircuitState(state)
 	c.OpenUntil = fromMicros(openUntil)
-	return &c, nil
+	return &st, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -26,6 +27,8 @@ type Store struct {
 	// never applies to another write's commit.
 	writeMu     sync.Mutex
 	syncUnknown bool // a lazy write could not restore synchronous=FULL
+
+	circuits rollup.Watch // receives circuit transitions (WatchCircuits)
 
 	closeOnce sync.Once
 	closeErr  error

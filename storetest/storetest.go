@@ -66,6 +66,9 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"TenantFilters", testTenantFilters},
 		{"AlertState", testAlertState},
 		{"CompleteNotice", testCompleteNotice},
+		{"StatsRollups", testStatsRollups},
+		{"StatsCircuit", testStatsCircuit},
+		{"PurgeStats", testPurgeStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

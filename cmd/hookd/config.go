@@ -32,6 +32,7 @@ type config struct {
 	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
 	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
 	Retention                time.Duration `default:"${default_retention}" help:"Age after which succeeded deliveries and their events are deleted; 0 keeps everything."`
+	StatsRetention           time.Duration `default:"${default_stats_retention}" help:"Age after which stats rollups are deleted (0 keeps them); must be longer than --retention."`
 	AutoReplayInterval       time.Duration `default:"${default_auto_replay_interval}" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
 	Workers                  int           `default:"${default_workers}" help:"Concurrent delivery attempts in this process."`
 	MaxInFlight              int           `default:"${default_max_in_flight}" help:"Default per-endpoint cap on concurrent attempts."`
@@ -85,6 +86,10 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--auto-replay-interval must not be negative, got %s", c.AutoReplayInterval)
 	case c.Retention < 0:
 		return fmt.Errorf("--retention must not be negative, got %s", c.Retention)
+	case c.StatsRetention < 0:
+		return fmt.Errorf("--stats-retention must not be negative, got %s", c.StatsRetention)
+	case c.StatsRetention > 0 && (c.Retention == 0 || c.StatsRetention <= c.Retention):
+		return fmt.Errorf("--stats-retention (%s) must be longer than --retention (%s; 0 keeps attempts forever, then use --stats-retention 0 too)", c.StatsRetention, c.Retention)
 	case c.Workers < 1:
 		return fmt.Errorf("--workers must be at least 1, got %d", c.Workers)
 	case c.MaxInFlight < 1:

@@ -32,6 +32,8 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{args: []string{"serve", "--lease", "10s", "--attempt-timeout", "15s"}, want: "--lease"},
 		{args: []string{"serve", "--portal-frame-ancestors", "https://a.example; script-src *"}, want: "--portal-frame-ancestors"},
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": "app.example.com"}, want: "--portal-frame-ancestors"},
+		{args: []string{"serve", "--stats-retention", "240h", "--retention", "720h"}, want: "--stats-retention (240h0m0s) must be longer than --retention"},
+		{args: []string{"serve", "--stats-retention=-1h"}, want: "--stats-retention must not be negative"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

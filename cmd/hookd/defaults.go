@@ -48,6 +48,7 @@ func flagDefaults() kong.Vars {
 		"default_max_payload_bytes":        strconv.Itoa(api.DefaultMaxPayloadBytes),
 		"default_shutdown_grace":           duration(defaultShutdownGrace),
 		"default_retention":                duration(scheduler.DefaultRetention),
+		"default_stats_retention":          duration(hookd.DefaultStatsRetention),
 		"default_auto_replay_interval":     duration(scheduler.DefaultAutoReplayInterval),
 		"default_workers":                  strconv.Itoa(dispatch.DefaultWorkers),
 		"default_max_in_flight":            strconv.Itoa(dispatch.DefaultMaxInFlight),

@@ -122,6 +122,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	guard, _ := cfg.guard()
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
+	watchCircuits(s.store, log)
 	s.metrics = metrics.New()
 	// Operational events go through the pipeline: the system tenant's
 	// endpoint follows --ops-url before anything can emit one.
@@ -151,6 +152,9 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	var jobs []scheduler.Job
 	if cfg.Retention > 0 {
 		jobs = append(jobs, scheduler.Retention(s.store, cfg.Retention, scheduler.DefaultRetentionInterval, scheduler.DefaultRetentionBatch, nil, log))
+	}
+	if cfg.StatsRetention > 0 {
+		jobs = append(jobs, scheduler.StatsRetention(s.store, cfg.StatsRetention, time.Minute, 5000, nil, log))
 	}
 	if cfg.AutoReplayInterval > 0 {
 		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.recovered, s.dispatcher.Wake))

@@ -1,0 +1,54 @@
+package rollup
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func TestSplit(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.UTC) }
+	cases := []struct {
+		name         string
+		since, until time.Time
+		bucket       time.Duration
+		want         []Range
+	}{
+		{"inside one hour", at(10, 5), at(10, 50), time.Hour, []Range{{Minute, at(10, 5), at(10, 50)}}},
+		{"across one boundary", at(10, 5), at(11, 10), time.Hour,
+			[]Range{{Minute, at(10, 5), at(11, 10)}}},
+		{"head, hours, tail", at(9, 30), at(13, 15), time.Hour,
+			[]Range{{Minute, at(9, 30), at(10, 0)}, {Hour, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
+		{"aligned", at(9, 0), at(12, 0), 0, []Range{{Hour, at(9, 0), at(12, 0)}}},
+		{"minute buckets read minutes", at(9, 30), at(13, 15), 5 * time.Minute,
+			[]Range{{Minute, at(9, 30), at(13, 15)}}},
+		{"empty", at(9, 30), at(9, 30), 0, nil},
+	}
+	for _, c := range cases {
+		if got := Split(c.since, c.until, c.bucket); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestBatchRows(t *testing.T) {
+	var b Batch
+	at := time.Date(2026, 12, 1, 10, 59, 30, 0, time.UTC)
+	b.Add("ep_b", "t", &hookd.Attempt{StartedAt: at, StatusCode: 200, Latency: time.Millisecond}, true)
+	b.Add("ep_a", "t", &hookd.Attempt{StartedAt: at.Add(time.Minute), StatusCode: 500, Latency: time.Second}, false)
+	b.Add("ep_a", "t", &hookd.Attempt{StartedAt: at.Add(time.Minute), StatusCode: 500, Latency: time.Second}, false)
+	rows := b.Rows()
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Span.Table()+" "+r.EndpointID+" "+r.Start.Format("15:04"))
+	}
+	want := []string{"stat_minutes ep_a 11:00", "stat_minutes ep_b 10:59", "stat_hours ep_a 11:00", "stat_hours ep_b 10:00"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows: got %v, want %v", got, want)
+	}
+	if r := rows[0]; r.Attempts != 2 || r.Failed != 2 || r.Codes[500] != 2 || r.Latency[hookd.LatencyBucket(time.Second)] != 2 {
+		t.Errorf("ep_a minute row: got %+v", r)
+	}
+}

@@ -1,0 +1,283 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
+	"github.com/jackc/pgx/v5"
+)
+
+// Rollup upserts: one statement per table for a whole batch (unnest of
+// one array per column), queued in the completion's batch.
+var (
+	qAddMinute      = addCountsQuery(rollup.Minute)
+	qAddHour        = addCountsQuery(rollup.Hour)
+	qAddMinuteCodes = addCodesQuery(rollup.Minute)
+	qAddHourCodes   = addCodesQuery(rollup.Hour)
+)
+
+func addCountsQuery(span rollup.Span) string {
+	arrays := []string{"$1::text[]", "$2::timestamptz[]", "$3::text[]"}
+	for i := range rollup.CountColumns {
+		arrays = append(arrays, fmt.Sprintf("$%d::bigint[]", i+4))
+	}
+	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s)
+		SELECT * FROM unnest(%[3]s)
+		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s`,
+		span.Table(), strings.Join(rollup.CountColumns, ", "), strings.Join(arrays, ", "),
+		rollup.AddAssignments(span.Table()))
+}
+
+func addCodesQuery(span rollup.Span) string {
+	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, code, tenant_id, n)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[], $5::bigint[])
+		ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = %[1]s.n + excluded.n`, span.CodesTable())
+}
+
+// queueRollups queues the upserts of a batch's rollup increments (rows in
+// rollup.Batch.Rows order: the same order in every transaction).
+func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
+	for _, span := range []rollup.Span{rollup.Minute, rollup.Hour} {
+		var ids, tenants, codeIDs, codeTenants []string
+		var starts, codeStarts []time.Time
+		var codes []int32
+		var ns []int64
+		counts := make([][]int64, len(rollup.CountColumns))
+		for _, r := range rows {
+			if r.Span != span {
+				continue
+			}
+			ids, starts, tenants = append(ids, r.EndpointID), append(starts, r.Start), append(tenants, r.TenantID)
+			for i, v := range r.Values() {
+				counts[i] = append(counts[i], v.(int64))
+			}
+			for _, c := range r.SortedCodes() {
+				codeIDs, codeStarts, codeTenants = append(codeIDs, r.EndpointID), append(codeStarts, r.Start), append(codeTenants, r.TenantID)
+				codes, ns = append(codes, int32(c)), append(ns, r.Codes[c])
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		q, cq := qAddMinute, qAddMinuteCodes
+		if span == rollup.Hour {
+			q, cq = qAddHour, qAddHourCodes
+		}
+		args := []any{ids, starts, tenants}
+		for _, c := range counts {
+			args = append(args, c)
+		}
+		b.Queue(q, args...)
+		b.Queue(cq, codeIDs, codeStarts, codes, codeTenants, ns)
+	}
+}
+
+// WatchCircuits makes fn receive every circuit transition (see
+// hookd.CircuitWatcher).
+func (s *Store) WatchCircuits(fn func(hookd.CircuitChange)) { s.circuits.Set(fn) }
+
+// statsScope is the WHERE clause of a stats read with its one argument
+// ($1), or no argument.
+func statsScope(q hookd.StatsQuery, idColumn string) (string, []any) {
+	switch {
+	case q.EndpointID != "":
+		return idColumn + " = $1", []any{q.EndpointID}
+	case q.TenantID != nil:
+		return "tenant_id = $1", []any{*q.TenantID}
+	}
+	return "true", nil
+}
+
+// ReadStats sums the rollups of q's window (see hookd.Store): whole hours
+// from the hour rows, the rest from minute rows, in one read-only
+// repeatable-read transaction (a consistent snapshot).
+func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
+	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
+		return nil, err
+	}
+	st := &hookd.Stats{StatusCodes: map[int]int64{}}
+	st.Since, st.Until = rollup.Window(q.Since, q.Until)
+	where, args := statsScope(q, "endpoint_id")
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		if err := readEndpoints(ctx, tx, q, st); err != nil {
+			return err
+		}
+		var parts, codeParts []string
+		partArgs := args
+		for _, r := range rollup.Split(st.Since, st.Until, q.Bucket) {
+			a, b := len(partArgs)+1, len(partArgs)+2
+			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY bucket`,
+				rollup.SumColumns, r.Span.Table(), where, a, b))
+			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n)::bigint FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
+				r.Span.CodesTable(), where, a, b))
+			partArgs = append(partArgs, r.From, r.To)
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		rows, err := tx.Query(ctx, strings.Join(parts, " UNION ALL "), partArgs...)
+		if err != nil {
+			return fmt.Errorf("read rollups: %w", err)
+		}
+		var sums []rollup.Sum
+		var sum rollup.Sum
+		_, err = pgx.ForEachRow(rows, append([]any{&sum.Start}, rollup.ScanTargets(&sum.StatsCounts)...), func() error {
+			sum.Start = sum.Start.UTC()
+			sums = append(sums, sum)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read rollups: %w", err)
+		}
+		rollup.Fold(st, sums, q.Bucket)
+		rows, err = tx.Query(ctx, strings.Join(codeParts, " UNION ALL "), partArgs...)
+		if err != nil {
+			return fmt.Errorf("read status codes: %w", err)
+		}
+		var code int
+		var n int64
+		_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error { st.StatusCodes[code] += n; return nil })
+		if err != nil {
+			return fmt.Errorf("read status codes: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stats: %w", err)
+	}
+	if q.Bucket == 0 {
+		st.Series = nil
+	}
+	return st, nil
+}
+
+// readTx runs fn in a read-only repeatable-read transaction.
+func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return translate(err)
+}
+
+// readEndpoints fills the endpoint figures of st: circuits, latest error,
+// pending and dead counts (through the partial indexes of deliveries).
+func readEndpoints(ctx context.Context, tx pgx.Tx, q hookd.StatsQuery, st *hookd.Stats) error {
+	where, args := statsScope(q, "id")
+	rows, err := tx.Query(ctx, `SELECT circuit_state, circuit_failures, circuit_open_until, circuit_opens,
+		last_error, last_error_at FROM endpoints WHERE `+where, args...)
+	if err != nil {
+		return fmt.Errorf("read endpoints: %w", err)
+	}
+	var e rollup.Endpoint
+	var openUntil, lastAt *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&e.Circuit.State, &e.Circuit.ConsecutiveFailures, &openUntil, &e.Circuit.Opens,
+		&e.LastError, &lastAt}, func() error {
+		e.Circuit.OpenUntil, e.LastErrorAt = fromNull(openUntil), fromNull(lastAt)
+		rollup.AddEndpoint(st, &e)
+		st.Circuit = e.Circuit
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read endpoints: %w", err)
+	}
+	if q.EndpointID != "" && st.Endpoints == 0 {
+		return hookd.Errorf(hookd.ENOTFOUND, "endpoint %s not found", q.EndpointID)
+	}
+	if q.EndpointID == "" {
+		st.Circuit = hookd.Circuit{}
+	}
+	var count string
+	switch {
+	case q.EndpointID != "":
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'),
+			(SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND status = 'dead')`
+	case q.TenantID != nil:
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $1)),
+			(SELECT count(*) FROM deliveries WHERE status = 'dead'
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $1))`
+	default:
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'),
+			(SELECT count(*) FROM deliveries WHERE status = 'dead')`
+	}
+	if err := tx.QueryRow(ctx, count, args...).Scan(&st.Pending, &st.Dead); err != nil {
+		return fmt.Errorf("count deliveries: %w", err)
+	}
+	return nil
+}
+
+// StatsByEndpoint returns the totals of every endpoint with attempts in
+// [since, until) (whole minutes), by endpoint id (see hookd.Store).
+func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error) {
+	if err := rollup.Check(since, until, 0); err != nil {
+		return nil, err
+	}
+	since, until = rollup.Window(since, until)
+	var parts []string
+	var args []any
+	cols := strings.Join(rollup.CountColumns, ", ")
+	for _, r := range rollup.Split(since, until, 0) {
+		parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= $%d AND bucket < $%d`,
+			cols, r.Span.Table(), len(args)+1, len(args)+2))
+		args = append(args, r.From, r.To)
+	}
+	var out []hookd.EndpointTotals
+	if len(parts) == 0 {
+		return out, nil
+	}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT endpoint_id, max(tenant_id), `+rollup.SumColumns+` FROM (`+
+			strings.Join(parts, " UNION ALL ")+`) r GROUP BY endpoint_id ORDER BY endpoint_id`, args...)
+		if err != nil {
+			return err
+		}
+		var t hookd.EndpointTotals
+		var c hookd.StatsCounts
+		_, err = pgx.ForEachRow(rows, append([]any{&t.EndpointID, &t.TenantID}, rollup.ScanTargets(&c)...), func() error {
+			t.Attempts, t.Succeeded, t.Failed, t.Latency = c.Attempts, c.Succeeded, c.Failed, c.Latency
+			out = append(out, t)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats by endpoint: %w", err)
+	}
+	return out, nil
+}
+
+// PurgeStats deletes, from each rollup table, at most limit minute rows
+// older than minutesBefore and at most limit hour rows older than
+// hoursBefore, and returns how many rows it deleted in all.
+func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	total := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, t := range []struct {
+			table, key string
+			before     time.Time
+		}{
+			{"stat_minutes", "endpoint_id, bucket", minutesBefore},
+			{"stat_minute_codes", "endpoint_id, bucket, code", minutesBefore},
+			{"stat_hours", "endpoint_id, bucket", hoursBefore},
+			{"stat_hour_codes", "endpoint_id, bucket, code", hoursBefore},
+		} {
+			tag, err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
+				SELECT %[2]s FROM %[1]s WHERE bucket < $1 ORDER BY bucket LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+				t.table, t.key), ts(t.before), limit)
+			if err != nil {
+				return err
+			}
+			total += int(tag.RowsAffected())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge stats: %w", err)
+	}
+	return total, nil
+}

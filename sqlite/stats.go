@@ -1,0 +1,268 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/rollup"
+)
+
+// Rollup upserts (prepared on the writer): add a batch's increments to the
+// minute and hour rows.
+var (
+	qAddMinute      = addCountsQuery(rollup.Minute)
+	qAddHour        = addCountsQuery(rollup.Hour)
+	qAddMinuteCodes = addCodesQuery(rollup.Minute)
+	qAddHourCodes   = addCodesQuery(rollup.Hour)
+)
+
+func addCountsQuery(span rollup.Span) string {
+	cols := strings.Join(rollup.CountColumns, ", ")
+	marks := strings.Repeat(", ?", len(rollup.CountColumns))
+	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s) VALUES (?, ?, ?%[3]s)
+		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s`,
+		span.Table(), cols, marks, rollup.AddAssignments(span.Table()))
+}
+
+func addCodesQuery(span rollup.Span) string {
+	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, code, tenant_id, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = %[1]s.n + excluded.n`, span.CodesTable())
+}
+
+// addRollups writes a batch's rollup increments in the completion's
+// transaction.
+func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) error {
+	for _, r := range rows {
+		counts, codes := qAddMinute, qAddMinuteCodes
+		if r.Span == rollup.Hour {
+			counts, codes = qAddHour, qAddHourCodes
+		}
+		args := append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)
+		if _, err := s.exec(ctx, tx, counts, args...); err != nil {
+			return fmt.Errorf("add stats: %w", err)
+		}
+		for _, code := range r.SortedCodes() {
+			if _, err := s.exec(ctx, tx, codes, r.EndpointID, micros(r.Start), code, r.TenantID, r.Codes[code]); err != nil {
+				return fmt.Errorf("add stats codes: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// WatchCircuits makes fn receive every circuit transition (see
+// hookd.CircuitWatcher).
+func (s *Store) WatchCircuits(fn func(hookd.CircuitChange)) { s.circuits.Set(fn) }
+
+// scope is the WHERE clause of a stats read and its argument.
+func scope(q hookd.StatsQuery, idColumn string) (string, []any) {
+	switch {
+	case q.EndpointID != "":
+		return idColumn + " = ?", []any{q.EndpointID}
+	case q.TenantID != nil:
+		return "tenant_id = ?", []any{*q.TenantID}
+	}
+	return "1 = 1", nil
+}
+
+// ReadStats sums the rollups of q's window (see hookd.Store): whole hours
+// from the hour rows, the rest from minute rows, in one read transaction.
+func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
+	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
+		return nil, err
+	}
+	st := &hookd.Stats{StatusCodes: map[int]int64{}}
+	st.Since, st.Until = rollup.Window(q.Since, q.Until)
+	where, args := scope(q, "endpoint_id")
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := readEndpoints(ctx, tx, q, st); err != nil {
+			return err
+		}
+		var parts, codeParts []string
+		var partArgs []any
+		for _, r := range rollup.Split(st.Since, st.Until, q.Bucket) {
+			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY bucket`,
+				rollup.SumColumns, r.Span.Table(), where))
+			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n) FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY code`,
+				r.Span.CodesTable(), where))
+			partArgs = append(append(partArgs, args...), micros(r.From), micros(r.To))
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, strings.Join(parts, " UNION ALL "), partArgs...)
+		if err != nil {
+			return fmt.Errorf("read rollups: %w", err)
+		}
+		var sums []rollup.Sum
+		for rows.Next() {
+			var sum rollup.Sum
+			var start int64
+			if err := rows.Scan(append([]any{&start}, rollup.ScanTargets(&sum.StatsCounts)...)...); err != nil {
+				rows.Close()
+				return fmt.Errorf("read rollups: %w", err)
+			}
+			sum.Start = fromMicros(start)
+			sums = append(sums, sum)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read rollups: %w", err)
+		}
+		rollup.Fold(st, sums, q.Bucket)
+		rows, err = tx.QueryContext(ctx, strings.Join(codeParts, " UNION ALL "), partArgs...)
+		if err != nil {
+			return fmt.Errorf("read status codes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code int
+			var n int64
+			if err := rows.Scan(&code, &n); err != nil {
+				return fmt.Errorf("read status codes: %w", err)
+			}
+			st.StatusCodes[code] += n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stats: %w", err)
+	}
+	if q.Bucket == 0 {
+		st.Series = nil
+	}
+	return st, nil
+}
+
+// readEndpoints fills the endpoint figures of st: circuits, latest error,
+// pending and dead counts (through the partial indexes of deliveries).
+func readEndpoints(ctx context.Context, tx *sql.Tx, q hookd.StatsQuery, st *hookd.Stats) error {
+	where, args := scope(q, "id")
+	rows, err := tx.QueryContext(ctx, `SELECT circuit_state, circuit_failures, circuit_open_until, circuit_opens,
+		last_error, last_error_at FROM endpoints WHERE `+where, args...)
+	if err != nil {
+		return fmt.Errorf("read endpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e rollup.Endpoint
+		var state string
+		var openUntil, lastAt int64
+		if err := rows.Scan(&state, &e.Circuit.ConsecutiveFailures, &openUntil, &e.Circuit.Opens, &e.LastError, &lastAt); err != nil {
+			return fmt.Errorf("read endpoints: %w", err)
+		}
+		e.Circuit.State, e.Circuit.OpenUntil, e.LastErrorAt = hookd.CircuitState(state), fromMicros(openUntil), fromMicros(lastAt)
+		rollup.AddEndpoint(st, &e)
+		st.Circuit = e.Circuit
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read endpoints: %w", err)
+	}
+	rows.Close()
+	if q.EndpointID != "" && st.Endpoints == 0 {
+		return hookd.Errorf(hookd.ENOTFOUND, "endpoint %s not found", q.EndpointID)
+	}
+	if q.EndpointID == "" {
+		st.Circuit = hookd.Circuit{}
+	}
+	var count string
+	switch {
+	case q.EndpointID != "":
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending'),
+			(SELECT count(*) FROM deliveries WHERE endpoint_id = ?1 AND status = 'dead')`
+	case q.TenantID != nil:
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?1)),
+			(SELECT count(*) FROM deliveries WHERE status = 'dead'
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?1))`
+	default:
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'),
+			(SELECT count(*) FROM deliveries WHERE status = 'dead')`
+	}
+	if err := tx.QueryRowContext(ctx, count, args...).Scan(&st.Pending, &st.Dead); err != nil {
+		return fmt.Errorf("count deliveries: %w", err)
+	}
+	return nil
+}
+
+// StatsByEndpoint returns the totals of every endpoint with attempts in
+// [since, until) (whole minutes), by endpoint id (see hookd.Store).
+func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error) {
+	if err := rollup.Check(since, until, 0); err != nil {
+		return nil, err
+	}
+	since, until = rollup.Window(since, until)
+	var parts []string
+	var args []any
+	cols := strings.Join(rollup.CountColumns, ", ")
+	for _, r := range rollup.Split(since, until, 0) {
+		parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= ? AND bucket < ?`, cols, r.Span.Table()))
+		args = append(args, micros(r.From), micros(r.To))
+	}
+	var out []hookd.EndpointTotals
+	if len(parts) == 0 {
+		return out, nil
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT endpoint_id, max(tenant_id), `+rollup.SumColumns+` FROM (`+
+			strings.Join(parts, " UNION ALL ")+`) GROUP BY endpoint_id ORDER BY endpoint_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t hookd.EndpointTotals
+			var c hookd.StatsCounts
+			if err := rows.Scan(append([]any{&t.EndpointID, &t.TenantID}, rollup.ScanTargets(&c)...)...); err != nil {
+				return err
+			}
+			t.Attempts, t.Succeeded, t.Failed, t.Latency = c.Attempts, c.Succeeded, c.Failed, c.Latency
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats by endpoint: %w", err)
+	}
+	return out, nil
+}
+
+// PurgeStats deletes, from each rollup table, at most limit minute rows
+// older than minutesBefore and at most limit hour rows older than
+// hoursBefore, and returns how many rows it deleted in all.
+func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	total := 0
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
+		for _, t := range []struct {
+			table, key string
+			before     time.Time
+		}{
+			{"stat_minutes", "endpoint_id, bucket", minutesBefore},
+			{"stat_minute_codes", "endpoint_id, bucket, code", minutesBefore},
+			{"stat_hours", "endpoint_id, bucket", hoursBefore},
+			{"stat_hour_codes", "endpoint_id, bucket, code", hoursBefore},
+		} {
+			res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
+				SELECT %[2]s FROM %[1]s WHERE bucket < ? ORDER BY bucket LIMIT ?)`, t.table, t.key), micros(t.before), limit)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge stats: %w", err)
+	}
+	return total, nil
+}
