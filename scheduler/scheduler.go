@@ -245,11 +245,16 @@ func AutoReplay(store Replayer, every time.Duration, now func() time.Time, recov
 	}}
 }
 
+// StatsPurger is the part of hookd.Store that StatsRetention needs.
+type StatsPurger interface {
+	PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error)
+}
+
 // StatsRetention returns the job that deletes stats rollups older than
 // keep, in batches of batch rows per table, every interval. Minute rows
 // are only read at the ends of a window of at most hookd.MaxStatsWindow,
 // so they go after min(keep, MaxStatsWindow + 1 day); hour rows after keep.
-func StatsRetention(store hookd.Store, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
+func StatsRetention(store StatsPurger, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
 	if now == nil {
 		now = time.Now
 	}
