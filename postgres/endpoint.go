@@ -139,12 +139,21 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 // DeleteEndpoint removes the endpoint with its deliveries and attempts
 // (ON DELETE CASCADE), or returns ENOTFOUND.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
+	// The rollups go in later statements of the same transaction, so that
+	// they see the rows of a completion that held the endpoint's lock until
+	// the endpoint's delete could take it.
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return hookd.Errorf(hookd.ENOTFOUND, "endpoint not found")
+		}
+		return deleteRollups(ctx, tx, id)
+	})
 	if err != nil {
-		return fmt.Errorf("delete endpoint: %w", translate(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return hookd.Errorf(hookd.ENOTFOUND, "endpoint not found")
+		return fmt.Errorf("delete endpoint: %w", err)
 	}
 	return nil
 }

@@ -11,41 +11,52 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Rollup upserts: one statement per table for a whole batch (unnest of
-// one array per column), queued in the completion's batch.
-var (
-	qAddMinute      = addCountsQuery(rollup.Minute)
-	qAddHour        = addCountsQuery(rollup.Hour)
-	qAddMinuteCodes = addCodesQuery(rollup.Minute)
-	qAddHourCodes   = addCodesQuery(rollup.Hour)
-)
-
-func addCountsQuery(span rollup.Span) string {
-	arrays := []string{"$1::text[]", "$2::timestamptz[]", "$3::text[]"}
-	for i := range rollup.CountColumns {
-		arrays = append(arrays, fmt.Sprintf("$%d::bigint[]", i+4))
+// qAddRollups adds a batch's rollup increments to the four rollup tables
+// in ONE statement (data-modifying CTEs, one unnest of one array per
+// column each), queued in the completion's batch: the parameters are the
+// minute rows' counts ($1…), their codes, the hour rows' counts, their
+// codes (see rollupArgs).
+var qAddRollups = func() string {
+	n := 0
+	arrays := func(types ...string) string {
+		var out []string
+		for _, t := range types {
+			n++
+			out = append(out, fmt.Sprintf("$%d::%s[]", n, t))
+		}
+		return strings.Join(out, ", ")
 	}
-	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s)
-		SELECT * FROM unnest(%[3]s)
-		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s`,
-		span.Table(), strings.Join(rollup.CountColumns, ", "), strings.Join(arrays, ", "),
-		rollup.AddAssignments(span.Table()))
-}
+	countTypes := []string{"text", "timestamptz", "text"}
+	for range rollup.CountColumns {
+		countTypes = append(countTypes, "bigint")
+	}
+	codeTypes := []string{"text", "timestamptz", "int", "text", "bigint"}
+	var parts []string
+	for _, span := range []rollup.Span{rollup.Minute, rollup.Hour} {
+		parts = append(parts,
+			fmt.Sprintf(`%[1]s AS (INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s)
+				SELECT * FROM unnest(%[3]s)
+				ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s)`,
+				span.Table(), strings.Join(rollup.CountColumns, ", "), arrays(countTypes...), rollup.AddAssignments(span.Table())),
+			fmt.Sprintf(`%[1]s AS (INSERT INTO %[1]s (endpoint_id, bucket, code, tenant_id, n)
+				SELECT * FROM unnest(%[2]s)
+				ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = %[1]s.n + excluded.n)`,
+				span.CodesTable(), arrays(codeTypes...)))
+	}
+	return "WITH " + strings.Join(parts, ",\n") + " SELECT 1"
+}()
 
-func addCodesQuery(span rollup.Span) string {
-	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, code, tenant_id, n)
-		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[], $5::bigint[])
-		ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = %[1]s.n + excluded.n`, span.CodesTable())
-}
-
-// queueRollups queues the upserts of a batch's rollup increments (rows in
+// queueRollups queues the upsert of a batch's rollup increments (rows in
 // rollup.Batch.Rows order: the same order in every transaction).
 func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
+	if len(rows) == 0 {
+		return
+	}
+	var args []any
 	for _, span := range []rollup.Span{rollup.Minute, rollup.Hour} {
-		var ids, tenants, codeIDs, codeTenants []string
-		var starts, codeStarts []time.Time
-		var codes []int32
-		var ns []int64
+		ids, tenants, codeIDs, codeTenants := []string{}, []string{}, []string{}, []string{}
+		starts, codeStarts := []time.Time{}, []time.Time{}
+		codes, ns := []int32{}, []int64{}
 		counts := make([][]int64, len(rollup.CountColumns))
 		for _, r := range rows {
 			if r.Span != span {
@@ -60,20 +71,26 @@ func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
 				codes, ns = append(codes, int32(c)), append(ns, r.Codes[c])
 			}
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		q, cq := qAddMinute, qAddMinuteCodes
-		if span == rollup.Hour {
-			q, cq = qAddHour, qAddHourCodes
-		}
-		args := []any{ids, starts, tenants}
+		args = append(args, ids, starts, tenants)
 		for _, c := range counts {
+			if c == nil {
+				c = []int64{}
+			}
 			args = append(args, c)
 		}
-		b.Queue(q, args...)
-		b.Queue(cq, codeIDs, codeStarts, codes, codeTenants, ns)
+		args = append(args, codeIDs, codeStarts, codes, codeTenants, ns)
 	}
+	b.Queue(qAddRollups, args...)
+}
+
+// deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
+func deleteRollups(ctx context.Context, tx pgx.Tx, endpointID string) error {
+	for _, t := range []string{"stat_minutes", "stat_minute_codes", "stat_hours", "stat_hour_codes"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE endpoint_id = $1`, endpointID); err != nil {
+			return fmt.Errorf("delete stats: %w", err)
+		}
+	}
+	return nil
 }
 
 // WatchCircuits makes fn receive every circuit transition (see

@@ -184,7 +184,10 @@ func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "endpoint", id)
+		if err := mustAffect(res, "endpoint", id); err != nil {
+			return err
+		}
+		return deleteRollups(ctx, tx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete endpoint: %w", err)

@@ -54,6 +54,16 @@ func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) 
 	return nil
 }
 
+// deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
+func deleteRollups(ctx context.Context, tx *sql.Tx, endpointID string) error {
+	for _, t := range []string{"stat_minutes", "stat_minute_codes", "stat_hours", "stat_hour_codes"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE endpoint_id = ?`, endpointID); err != nil {
+			return fmt.Errorf("delete stats: %w", err)
+		}
+	}
+	return nil
+}
+
 // WatchCircuits makes fn receive every circuit transition (see
 // hookd.CircuitWatcher).
 func (s *Store) WatchCircuits(fn func(hookd.CircuitChange)) { s.circuits.Set(fn) }

@@ -5,10 +5,15 @@
 -- l24 is everything above the last bound); *_codes count attempts per HTTP
 -- status code (0: no response). The endpoint keeps its latest failure
 -- (last_error, last_error_at) for the stats answer.
+--
+-- No foreign key to endpoints: on Postgres its check would take a KEY SHARE
+-- lock on the endpoint row that the completion already holds FOR NO KEY
+-- UPDATE, which makes a MultiXact on every completion. DeleteEndpoint
+-- deletes the endpoint's rows itself.
 
 -- +goose Up
 CREATE TABLE stat_minutes (
-    endpoint_id  TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id  TEXT NOT NULL,
     bucket       INTEGER NOT NULL,
     tenant_id    TEXT NOT NULL DEFAULT '',
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -45,7 +50,7 @@ CREATE INDEX stat_minutes_bucket ON stat_minutes (bucket);
 CREATE INDEX stat_minutes_tenant ON stat_minutes (tenant_id, bucket);
 
 CREATE TABLE stat_minute_codes (
-    endpoint_id  TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id  TEXT NOT NULL,
     bucket       INTEGER NOT NULL,
     code         INTEGER NOT NULL,
     tenant_id    TEXT NOT NULL DEFAULT '',
@@ -56,7 +61,7 @@ CREATE INDEX stat_minute_codes_bucket ON stat_minute_codes (bucket);
 CREATE INDEX stat_minute_codes_tenant ON stat_minute_codes (tenant_id, bucket);
 
 CREATE TABLE stat_hours (
-    endpoint_id  TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id  TEXT NOT NULL,
     bucket       INTEGER NOT NULL,
     tenant_id    TEXT NOT NULL DEFAULT '',
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -93,7 +98,7 @@ CREATE INDEX stat_hours_bucket ON stat_hours (bucket);
 CREATE INDEX stat_hours_tenant ON stat_hours (tenant_id, bucket);
 
 CREATE TABLE stat_hour_codes (
-    endpoint_id  TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id  TEXT NOT NULL,
     bucket       INTEGER NOT NULL,
     code         INTEGER NOT NULL,
     tenant_id    TEXT NOT NULL DEFAULT '',
