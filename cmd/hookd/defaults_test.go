@@ -58,7 +58,7 @@ func TestServeDefaults(t *testing.T) {
 		Addr: defaultAddr, DB: defaultDB,
 		RetryBase: hookd.DefaultRetryBase, RetryMaxDelay: hookd.DefaultRetryMaxDelay, MaxAttempts: hookd.DefaultMaxAttempts,
 		AttemptTimeout: dispatch.DefaultAttemptTimeout, MaxPayloadBytes: api.DefaultMaxPayloadBytes,
-		ShutdownGrace: defaultShutdownGrace, Retention: scheduler.DefaultRetention,
+		ShutdownGrace: defaultShutdownGrace, Retention: scheduler.DefaultRetention, StatsRetention: hookd.DefaultStatsRetention,
 		AutoReplayInterval: scheduler.DefaultAutoReplayInterval, Workers: dispatch.DefaultWorkers,
 		MaxInFlight: dispatch.DefaultMaxInFlight, PollInterval: dispatch.DefaultPollInterval,
 		RotationGrace: api.DefaultRotationGrace, CircuitThreshold: hookd.DefaultCircuitThreshold,
