@@ -105,3 +105,9 @@ const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 500
 )
+
+// EndpointDeliveryCounts is one endpoint's backlog (Store.DeliveryCounts).
+type EndpointDeliveryCounts struct {
+	EndpointID    string
+	Pending, Dead int64
+}

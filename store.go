@@ -139,6 +139,11 @@ type Store interface {
 	// that dies again dies after it.
 	RecoveredEndpoints(ctx context.Context) ([]Recovery, error)
 
+	// DeliveryCounts returns, for every endpoint (of one tenant when
+	// tenantID is non-nil) with pending or dead deliveries, how many it has
+	// of each, in one query (the dashboard's overview).
+	DeliveryCounts(ctx context.Context, tenantID *string) ([]EndpointDeliveryCounts, error)
+
 	// Purge deletes, oldest first, at most limit succeeded deliveries created
 	// before `before` (with their attempts) and then at most limit events
 	// created before `before` that have no delivery left (an event with a

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -327,6 +328,43 @@ func TestPortalLinkSession(t *testing.T) {
 		// The link is single-use.
 		if p := b.browser().post("/ui/portal", url.Values{"token": {u.Query().Get("token")}}); p.Code != http.StatusUnauthorized {
 			t.Errorf("portal link used twice: %d, want 401", p.Code)
+		}
+	})
+}
+
+// TestOverviewShowsFiringAlertsAndBacklog: a firing alert is on top of the
+// overview, pending and dead counts are on the endpoint's row, and a
+// tenant does not see another tenant's alert or the overall one.
+func TestOverviewShowsFiringAlertsAndBacklog(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) hookd.Store) {
+		b := setup(t, open(t))
+		ep := b.endpoint(map[string]any{"url": "https://alerting.example.com/hook", "tenant_id": "globex"})
+		b.deadDelivery(ep, "order.created")
+		b.deadDelivery(ep, "order.created")
+		ctx := context.Background()
+		since := time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Microsecond)
+		for _, a := range []hookd.Alert{
+			{Key: ep, Scope: hookd.AlertScopeEndpoint, EndpointID: ep, TenantID: "globex", Since: since, SuccessRate: 0.42, Attempts: 50, Failed: 29, UpdatedAt: since},
+			{Key: hookd.AlertKeyOverall, Scope: hookd.AlertScopeOverall, Since: since, SuccessRate: 0.9, Attempts: 500, Failed: 50, UpdatedAt: since},
+		} {
+			if _, err := b.store.FireAlert(ctx, a, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		br := b.browser()
+		br.signIn(adminKey)
+		p := br.get("/ui/")
+		alerts := p.Body[strings.Index(p.Body, `data-live="alerts"`):strings.Index(p.Body, `data-live="summary"`)]
+		if !strings.Contains(alerts, "Success rate 42%") || !strings.Contains(alerts, "alerting.example.com") || !strings.Contains(alerts, "Overall success rate 90%") {
+			t.Errorf("alerts on top of the overview:\n%s", alerts)
+		}
+		if !strings.Contains(p.Body, `class="row-firing"`) || !strings.Contains(p.Body, `/ui/dead-letters?endpoint=`+ep+`">2</a>`) {
+			t.Errorf("the endpoint's row is not marked firing with 2 dead letters")
+		}
+		tb := b.browser()
+		tb.signIn(b.tenantKey("acme"))
+		if p := tb.get("/ui/"); strings.Contains(p.Body, "42%") || strings.Contains(p.Body, "Overall success rate") {
+			t.Errorf("acme sees globex's or the overall alert")
 		}
 	})
 }
