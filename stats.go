@@ -212,10 +212,15 @@ func (c Circuit) DisplayState(now time.Time) CircuitState {
 }
 
 // StatsWindow returns the whole-minute window [since, until) that a read
-// of the last window at now covers.
+// of the last window at now covers: it ends with the current minute and
+// spans window rounded down to whole minutes (so a 1h window read with 1m
+// buckets has 60 of them, the last one still filling).
 func StatsWindow(now time.Time, window time.Duration) (since, until time.Time) {
 	until = ceilTime(now.UTC(), StatsResolution)
-	since = now.UTC().Add(-window).Truncate(StatsResolution)
+	since = ceilTime(now.UTC().Add(-window), StatsResolution)
+	if !since.Before(until) {
+		since = until.Add(-StatsResolution)
+	}
 	return since, until
 }
 

@@ -91,7 +91,7 @@ func TestValidateStatsRange(t *testing.T) {
 func TestSeriesStartsAndWindow(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 17, 30, 0, time.UTC)
 	since, until := hookd.StatsWindow(now, time.Hour)
-	if !since.Equal(time.Date(2026, 12, 1, 9, 17, 0, 0, time.UTC)) || !until.Equal(time.Date(2026, 12, 1, 10, 18, 0, 0, time.UTC)) {
+	if !since.Equal(time.Date(2026, 12, 1, 9, 18, 0, 0, time.UTC)) || !until.Equal(time.Date(2026, 12, 1, 10, 18, 0, 0, time.UTC)) {
 		t.Fatalf("StatsWindow: got [%s, %s)", since, until)
 	}
 	starts := hookd.SeriesStarts(since, until, 5*time.Minute)

@@ -54,7 +54,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/v1/endpoints/"+e.ID)
-	writeJSON(w, http.StatusCreated, endpointOut(e))
+	writeJSON(w, http.StatusCreated, endpointOut(e, s.now()))
 }
 
 // checkTenantRoom returns ECONFLICT when tenant already has the most
@@ -100,7 +100,7 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
 	}
 	out := list[endpointJSON]{Data: make([]endpointJSON, len(eps)), NextCursor: next}
 	for i, e := range eps {
-		out.Data[i] = endpointOut(e)
+		out.Data[i] = endpointOut(e, s.now())
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -111,7 +111,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, endpointOut(e))
+	writeJSON(w, http.StatusOK, endpointOut(e, s.now()))
 }
 
 // updateEndpoint changes the fields the body names, atomically in the
@@ -163,7 +163,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, endpointOut(e))
+	writeJSON(w, http.StatusOK, endpointOut(e, s.now()))
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +215,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, endpointOut(e))
+	writeJSON(w, http.StatusOK, endpointOut(e, s.now()))
 }
 
 // testEndpoint ingests a hookd.test event for this endpoint alone and

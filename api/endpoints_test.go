@@ -75,13 +75,16 @@ func TestEndpointCRUD(t *testing.T) {
 		t.Errorf("generated secret: %v", err)
 	}
 	for _, f := range []string{"id", "tenant_id", "url", "description", "event_types", "secret", "headers", "max_attempts",
-		"rate_limit_per_second", "max_in_flight", "disabled", "disabled_reason", "created_at", "updated_at"} {
+		"rate_limit_per_second", "max_in_flight", "disabled", "disabled_reason", "circuit", "created_at", "updated_at"} {
 		if _, ok := got[f]; !ok {
 			t.Errorf("endpoint lacks field %q", f)
 		}
 	}
-	if len(got) != 14 {
-		t.Errorf("got %d endpoint fields, want 14: %v", len(got), got)
+	if len(got) != 15 {
+		t.Errorf("got %d endpoint fields, want 15: %v", len(got), got)
+	}
+	if c := got["circuit"].(map[string]any); c["state"] != "closed" || c["consecutive_failures"] != 0.0 || c["open_until"] != nil {
+		t.Errorf("got circuit %v, want closed, 0 failures, open_until null", c)
 	}
 	if h := got["headers"].(map[string]any); h["X-Team"] != "billing" {
 		t.Errorf("got headers %v, want X-Team: billing (canonical)", h)

@@ -36,12 +36,32 @@ type endpointJSON struct {
 	MaxInFlight        int               `json:"max_in_flight"`
 	Disabled           bool              `json:"disabled"`
 	DisabledReason     string            `json:"disabled_reason"`
+	Circuit            circuitJSON       `json:"circuit"`
 	CreatedAt          string            `json:"created_at"`
 	UpdatedAt          string            `json:"updated_at"`
 }
 
-func endpointOut(e *hookd.Endpoint) endpointJSON {
+// circuitJSON is the read-only circuit of an endpoint: state closed, open
+// or half_open (open, and its cool-down is over: the next attempt is a
+// probe), with open_until while it is open.
+type circuitJSON struct {
+	State               string  `json:"state"`
+	ConsecutiveFailures int     `json:"consecutive_failures"`
+	OpenUntil           *string `json:"open_until"`
+}
+
+func circuitOut(c hookd.Circuit, now time.Time) circuitJSON {
+	out := circuitJSON{State: string(c.DisplayState(now)), ConsecutiveFailures: c.ConsecutiveFailures}
+	if c.State == hookd.CircuitOpen {
+		out.OpenUntil = optionalTime(c.OpenUntil)
+	}
+	return out
+}
+
+// endpointOut is the API form of e, its circuit as of now.
+func endpointOut(e *hookd.Endpoint, now time.Time) endpointJSON {
 	out := endpointJSON{
+		Circuit: circuitOut(e.Circuit, now),
 		ID: e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
 		EventTypes: e.EventTypes, Secret: e.Secret, Headers: e.Headers,
 		MaxAttempts: e.MaxAttempts, RateLimitPerSecond: e.RateLimitPerSecond, MaxInFlight: e.MaxInFlight,

@@ -27,6 +27,8 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/endpoints/{id}", ownEndpoint, s.deleteEndpoint},
 		{"POST", "/v1/endpoints/{id}/rotate-secret", ownEndpoint, s.rotateSecret},
 		{"POST", "/v1/endpoints/{id}/test", ownEndpoint, s.testEndpoint},
+		{"GET", "/v1/endpoints/{id}/stats", ownEndpoint, s.endpointStats},
+		{"GET", "/v1/stats", tenantQuery, s.overallStats},
 		{"POST", "/v1/events", tenantBody, s.createEvent},
 		{"POST", "/v1/events/batch", tenantBody, s.createEventBatch},
 		{"GET", "/v1/events", tenantQuery, s.listEvents},

@@ -37,6 +37,9 @@ const (
 // Config configures a Server. Store is required; every other field has a
 // default.
 type Config struct {
+	// Alerts lists the firing alerts shown by GET /v1/stats (default: the
+	// Store's ListAlerts when it has one; none otherwise).
+	Alerts AlertLister
 	Store Store
 	// Ingest commits events; default: Store.IngestEvents directly (no
 	// group commit).
@@ -126,6 +129,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Alerts == nil {
+		cfg.Alerts, _ = cfg.Store.(AlertLister)
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = cfg.Store.Ping

@@ -36,5 +36,7 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
+	ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error)
+
 	Ping(ctx context.Context) error
 }
