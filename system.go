@@ -46,3 +46,12 @@ type Alert struct {
 
 // AlertKeyOverall is the Key of the overall alert.
 const AlertKeyOverall = "overall"
+
+// Operational event types (the events of the system tenant).
+const (
+	EventTypeDeliveryDead      = "delivery.dead"
+	EventTypeEndpointDisabled  = "endpoint.disabled"
+	EventTypeEndpointRecovered = "endpoint.recovered"
+	EventTypeAlertFiring       = "alert.firing"
+	EventTypeAlertResolved     = "alert.resolved"
+)

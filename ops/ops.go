@@ -22,11 +22,11 @@ import (
 
 // Operational event types.
 const (
-	DeliveryDead      = "delivery.dead"
-	EndpointDisabled  = "endpoint.disabled"
-	EndpointRecovered = "endpoint.recovered"
-	AlertFiring       = "alert.firing"
-	AlertResolved     = "alert.resolved"
+	DeliveryDead      = hookd.EventTypeDeliveryDead
+	EndpointDisabled  = hookd.EventTypeEndpointDisabled
+	EndpointRecovered = hookd.EventTypeEndpointRecovered
+	AlertFiring       = hookd.EventTypeAlertFiring
+	AlertResolved     = hookd.EventTypeAlertResolved
 )
 
 // Types lists every operational event type (metrics start their counters
