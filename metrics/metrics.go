@@ -1,6 +1,8 @@
 // Package metrics exposes hookd's Prometheus metrics (prefix hookd_): events
 // ingested, attempts by outcome and status class, attempt latency, delivery
-// latency (event created → success), and operational events.
+// latency (event created → success), operational events, and the health
+// gauges refreshed from the store (pending and dead deliveries, open
+// circuits, firing alerts, per endpoint under a bounded endpoint label).
 package metrics
 
 import (
@@ -22,10 +24,18 @@ type Metrics struct {
 	attemptSeconds   prometheus.Histogram
 	deliverySeconds  prometheus.Histogram
 	operationalTotal *prometheus.CounterVec
+	health           *health
 }
 
 // New registers hookd's collectors, plus the Go runtime and process ones.
-func New() *Metrics {
+// endpointLabels bounds the endpoint label of the per-endpoint series
+// (DefaultEndpointLabels when < 0; 0 puts every endpoint under "other").
+// Every labelled counter exists at zero from the start for its known label
+// values.
+func New(endpointLabels int, operationalTypes ...string) *Metrics {
+	if endpointLabels < 0 {
+		endpointLabels = DefaultEndpointLabels
+	}
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.eventsIngested = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookd_events_ingested_total",
@@ -51,8 +61,23 @@ func New() *Metrics {
 	}, []string{"type"})
 	m.reg.MustRegister(m.eventsIngested, m.attempts, m.attemptSeconds, m.deliverySeconds, m.operationalTotal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range []string{"accepted", "duplicate"} {
+		m.eventsIngested.WithLabelValues(r)
+	}
+	for _, o := range outcomes {
+		for _, c := range statusClasses {
+			m.attempts.WithLabelValues(o.String(), c)
+		}
+	}
+	for _, typ := range operationalTypes {
+		m.operationalTotal.WithLabelValues(typ)
+	}
+	m.health = newHealth(m.reg, endpointLabels)
 	return m
 }
+
+// statusClasses are the values of the status_class label.
+var statusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "none"}
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
@@ -62,6 +87,7 @@ func (m *Metrics) Handler() http.Handler {
 // Attempt records one finished attempt (dispatch.Config.OnAttempt).
 func (m *Metrics) Attempt(a hookd.AttemptInfo) {
 	m.attempts.WithLabelValues(a.Outcome.String(), statusClass(a.StatusCode)).Inc()
+	m.health.epAttempts.WithLabelValues(m.health.label(a.EndpointID), a.Outcome.String()).Inc()
 	m.attemptSeconds.Observe(a.Latency.Seconds())
 	if a.Outcome == hookd.OutcomeSucceeded && a.DeliveryDelay > 0 {
 		m.deliverySeconds.Observe(a.DeliveryDelay.Seconds())

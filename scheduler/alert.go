@@ -19,9 +19,20 @@ const (
 	DefaultAlertMinAttempts = 20
 )
 
+// EndpointTotals are one endpoint's attempts in the alert window.
+type EndpointTotals struct {
+	EndpointID string
+	TenantID   string
+	Attempts   int64
+	Succeeded  int64
+}
+
+// TotalsFunc returns the attempts of every endpoint with attempts in
+// [since, until) (Store.StatsByEndpoint, read from the per-minute rollups).
+type TotalsFunc func(ctx context.Context, since, until time.Time) ([]EndpointTotals, error)
+
 // AlertStore is the part of hookd.Store the alert job needs.
 type AlertStore interface {
-	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error)
 	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
 	ListAlerts(ctx context.Context) ([]hookd.Alert, error)
 	FireAlert(ctx context.Context, a hookd.Alert, notice *hookd.NewEvent) (bool, error)
@@ -82,10 +93,10 @@ func (c AlertConfig) withDefaults() AlertConfig {
 // system tenant's own endpoint (--ops-url) is left out of both scopes: an
 // alert about it would be sent to the receiver that fails; its health shows
 // in the metrics and the logs.
-func Alerts(store AlertStore, notify Notifier, cfg AlertConfig) Job {
+func Alerts(store AlertStore, totals TotalsFunc, notify Notifier, cfg AlertConfig) Job {
 	cfg = cfg.withDefaults()
 	return Job{Name: "alerts", Every: cfg.Every, Run: func(ctx context.Context) error {
-		return evaluate(ctx, store, notify, cfg)
+		return evaluate(ctx, store, totals, notify, cfg)
 	}}
 }
 
@@ -103,9 +114,9 @@ func (f scopeFigures) rate() float64 {
 	return float64(f.attempts-f.failed) / float64(f.attempts)
 }
 
-func evaluate(ctx context.Context, store AlertStore, notify Notifier, cfg AlertConfig) error {
+func evaluate(ctx context.Context, store AlertStore, read TotalsFunc, notify Notifier, cfg AlertConfig) error {
 	now := cfg.Now().UTC()
-	totals, err := store.StatsByEndpoint(ctx, now.Add(-cfg.Window), now)
+	totals, err := read(ctx, now.Add(-cfg.Window), now)
 	if err != nil {
 		return err
 	}

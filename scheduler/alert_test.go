@@ -17,25 +17,25 @@ import (
 type windowStore struct {
 	hookd.Store
 	mu     sync.Mutex
-	totals []hookd.EndpointTotals
+	totals []scheduler.EndpointTotals
 	asked  [2]time.Time
 }
 
-func (w *windowStore) set(ts ...hookd.EndpointTotals) {
+func (w *windowStore) set(ts ...scheduler.EndpointTotals) {
 	w.mu.Lock()
 	w.totals = ts
 	w.mu.Unlock()
 }
 
-func (w *windowStore) StatsByEndpoint(_ context.Context, since, until time.Time) ([]hookd.EndpointTotals, error) {
+func (w *windowStore) StatsByEndpoint(_ context.Context, since, until time.Time) ([]scheduler.EndpointTotals, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.asked = [2]time.Time{since, until}
-	return append([]hookd.EndpointTotals(nil), w.totals...), nil
+	return append([]scheduler.EndpointTotals(nil), w.totals...), nil
 }
 
-func totals(ep, tenant string, attempts, succeeded int64) hookd.EndpointTotals {
-	return hookd.EndpointTotals{EndpointID: ep, TenantID: tenant, Attempts: attempts, Succeeded: succeeded, Failed: attempts - succeeded}
+func totals(ep, tenant string, attempts, succeeded int64) scheduler.EndpointTotals {
+	return scheduler.EndpointTotals{EndpointID: ep, TenantID: tenant, Attempts: attempts, Succeeded: succeeded}
 }
 
 // opsEvents returns the stored operational events (type and data), oldest first.
@@ -80,7 +80,7 @@ func setupAlerts(t *testing.T) (*windowStore, *clock, *hookd.Endpoint) {
 
 func alertJob(ws *windowStore, clk *clock) scheduler.Job {
 	em := ops.New(ws, true, nil, clk.now)
-	return scheduler.Alerts(ws, em, scheduler.AlertConfig{Every: 30 * time.Second, Window: 5 * time.Minute,
+	return scheduler.Alerts(ws, ws.StatsByEndpoint, em, scheduler.AlertConfig{Every: 30 * time.Second, Window: 5 * time.Minute,
 		Threshold: 0.99, MinAttempts: 20, Now: clk.now})
 }
 
@@ -93,22 +93,22 @@ func TestAlertFiresAndResolvesAtTheThreshold(t *testing.T) {
 	job := alertJob(ws, clk)
 	steps := []struct {
 		name      string
-		totals    []hookd.EndpointTotals
+		totals    []scheduler.EndpointTotals
 		wantTypes []string // new operational events after this run
 		firing    []string // keys firing after this run
 	}{
-		{"healthy", []hookd.EndpointTotals{totals("ep_a", "acme", 100, 100)}, nil, nil},
-		{"exactly at the threshold", []hookd.EndpointTotals{totals("ep_a", "acme", 100, 99)}, nil, nil},
-		{"below, too few attempts", []hookd.EndpointTotals{totals("ep_a", "acme", 19, 0)}, nil, nil},
-		{"just below with enough attempts", []hookd.EndpointTotals{totals("ep_a", "acme", 1000, 989)},
+		{"healthy", []scheduler.EndpointTotals{totals("ep_a", "acme", 100, 100)}, nil, nil},
+		{"exactly at the threshold", []scheduler.EndpointTotals{totals("ep_a", "acme", 100, 99)}, nil, nil},
+		{"below, too few attempts", []scheduler.EndpointTotals{totals("ep_a", "acme", 19, 0)}, nil, nil},
+		{"just below with enough attempts", []scheduler.EndpointTotals{totals("ep_a", "acme", 1000, 989)},
 			[]string{"alert.firing", "alert.firing"}, []string{"ep_a", "overall"}},
-		{"still below: no second firing", []hookd.EndpointTotals{totals("ep_a", "acme", 40, 20)}, nil, []string{"ep_a", "overall"}},
+		{"still below: no second firing", []scheduler.EndpointTotals{totals("ep_a", "acme", 40, 20)}, nil, []string{"ep_a", "overall"}},
 		{"no attempts: keeps firing", nil, nil, []string{"ep_a", "overall"}},
-		{"back at the threshold", []hookd.EndpointTotals{totals("ep_a", "acme", 100, 99)},
+		{"back at the threshold", []scheduler.EndpointTotals{totals("ep_a", "acme", 100, 99)},
 			[]string{"alert.resolved", "alert.resolved"}, nil},
-		{"the ops endpoint failing never alerts", []hookd.EndpointTotals{totals("ep_a", "acme", 100, 100),
+		{"the ops endpoint failing never alerts", []scheduler.EndpointTotals{totals("ep_a", "acme", 100, 100),
 			totals(hookd.OpsEndpointID, hookd.SystemTenant, 500, 0)}, nil, nil},
-		{"a new episode", []hookd.EndpointTotals{totals("ep_a", "acme", 20, 10)},
+		{"a new episode", []scheduler.EndpointTotals{totals("ep_a", "acme", 20, 10)},
 			[]string{"alert.firing", "alert.firing"}, []string{"ep_a", "overall"}},
 	}
 	seen := 0
@@ -182,8 +182,8 @@ func TestAlertNoDoubleFiring(t *testing.T) {
 	}
 	// "Restart": a fresh job, and two nodes evaluating concurrently,
 	// each with its own scheduler and lease owner.
-	a := scheduler.New(ws, "node-a", nil, clk.now)
-	b := scheduler.New(ws, "node-b", nil, clk.now)
+	a := scheduler.New(ws, scheduler.Config{Owner: "node-a", Now: clk.now})
+	b := scheduler.New(ws, scheduler.Config{Owner: "node-b", Now: clk.now})
 	var wg sync.WaitGroup
 	for i := 0; i < 5; i++ {
 		clk.add(30 * time.Second)

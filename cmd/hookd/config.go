@@ -31,6 +31,12 @@ type config struct {
 	ShutdownGrace            time.Duration `default:"${default_shutdown_grace}" help:"How long SIGTERM waits for in-flight attempts."`
 	OpsURL                   string        `name:"ops-url" help:"URL that receives operational events (delivery.dead, endpoint.disabled, …)."`
 	OpsSecret                string        `name:"ops-secret" help:"whsec_ secret that signs operational events."`
+	AlertInterval            time.Duration `default:"${default_alert_interval}" help:"How often success rates are evaluated for alerting (one node at a time); 0 disables alerting."`
+	AlertWindow              time.Duration `default:"${default_alert_window}" help:"Window over which alerting computes success rates (at least 1m)."`
+	AlertThreshold           float64       `default:"${default_alert_threshold}" help:"Success rate below which an alert fires (alert.firing), 0 < t <= 1."`
+	AlertMinAttempts         int64         `default:"${default_alert_min_attempts}" help:"Fewest attempts in the window for an alert to fire."`
+	MetricsRefresh           time.Duration `default:"${default_metrics_refresh}" hidden:"" help:"How often the database-wide gauges of /metrics are refreshed."`
+	MetricsEndpointLabels    int           `default:"${default_metrics_endpoint_labels}" help:"How many endpoints get their own endpoint label in /metrics; the rest share endpoint=\"other\"."`
 	Retention                time.Duration `default:"${default_retention}" help:"Age after which succeeded deliveries and their events are deleted; 0 keeps everything."`
 	StatsRetention           time.Duration `default:"${default_stats_retention}" help:"Age after which stats rollups are deleted (0 keeps them); must be longer than --retention."`
 	AutoReplayInterval       time.Duration `default:"${default_auto_replay_interval}" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
@@ -106,6 +112,22 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--api-rate-limit must be from 0 (off) to 1000000, got %v", c.APIRateLimit)
 	case c.RotationGrace < 0:
 		return fmt.Errorf("--rotation-grace must not be negative, got %s", c.RotationGrace)
+	}
+	switch {
+	case c.AlertInterval < 0:
+		return fmt.Errorf("--alert-interval must not be negative, got %s", c.AlertInterval)
+	case c.AlertWindow < time.Minute:
+		return fmt.Errorf("--alert-window must be at least 1m (the stats are kept per minute), got %s", c.AlertWindow)
+	case c.AlertWindow > 30*24*time.Hour:
+		return fmt.Errorf("--alert-window must be at most 720h, got %s", c.AlertWindow)
+	case !(c.AlertThreshold > 0 && c.AlertThreshold <= 1):
+		return fmt.Errorf("--alert-threshold must be in (0, 1], got %g", c.AlertThreshold)
+	case c.AlertMinAttempts < 1:
+		return fmt.Errorf("--alert-min-attempts must be at least 1, got %d", c.AlertMinAttempts)
+	case c.MetricsRefresh <= 0:
+		return fmt.Errorf("--metrics-refresh must be positive, got %s", c.MetricsRefresh)
+	case c.MetricsEndpointLabels < 0:
+		return fmt.Errorf("--metrics-endpoint-labels must not be negative, got %d", c.MetricsEndpointLabels)
 	}
 	if c.APIKey != "" && len(c.APIKey) < 16 {
 		return fmt.Errorf("--api-key must be at least 16 characters")

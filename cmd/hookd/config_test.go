@@ -34,6 +34,12 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": "app.example.com"}, want: "--portal-frame-ancestors"},
 		{args: []string{"serve", "--stats-retention", "240h", "--retention", "720h"}, want: "--stats-retention (240h0m0s) must be longer than --retention"},
 		{args: []string{"serve", "--stats-retention=-1h"}, want: "--stats-retention must not be negative"},
+		{args: []string{"serve", "--alert-threshold", "1.5"}, want: "--alert-threshold must be in (0, 1]"},
+		{args: []string{"serve", "--alert-threshold", "0"}, want: "--alert-threshold"},
+		{args: []string{"serve", "--alert-window", "30s"}, want: "--alert-window must be at least 1m"},
+		{args: []string{"serve", "--alert-min-attempts", "0"}, want: "--alert-min-attempts"},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_ALERT_INTERVAL": "-1s"}, want: "--alert-interval"},
+		{args: []string{"serve", "--metrics-endpoint-labels", "-1"}, want: "--metrics-endpoint-labels"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/scheduler"
 	"github.com/hookd/hookd/ui"
 )
@@ -60,6 +61,12 @@ func flagDefaults() kong.Vars {
 		"default_max_endpoints_per_tenant": strconv.Itoa(api.DefaultMaxEndpointsPerTenant),
 		"default_max_endpoints":            strconv.Itoa(api.DefaultMaxEndpoints),
 		"default_api_rate_limit":           strconv.FormatFloat(auth.DefaultAPIRateLimit, 'g', -1, 64),
+		"default_alert_interval":           duration(scheduler.DefaultAlertInterval),
+		"default_alert_window":             duration(scheduler.DefaultAlertWindow),
+		"default_alert_threshold":          strconv.FormatFloat(scheduler.DefaultAlertThreshold, 'g', -1, 64),
+		"default_alert_min_attempts":       strconv.Itoa(scheduler.DefaultAlertMinAttempts),
+		"default_metrics_refresh":          duration(metrics.DefaultRefreshInterval),
+		"default_metrics_endpoint_labels":  strconv.Itoa(metrics.DefaultEndpointLabels),
 		"default_log_level":                defaultLogLevel,
 		"default_portal_frame_ancestors":   ui.DefaultFrameAncestors,
 		"default_log_format":               defaultLogFormat,

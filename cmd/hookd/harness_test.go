@@ -43,6 +43,8 @@ func testConfig(db string) config {
 		Retention: 720 * time.Hour, Workers: 32, MaxInFlight: 8, PollInterval: 20 * time.Millisecond,
 		RotationGrace: 24 * time.Hour, CircuitThreshold: 0, CircuitCooldown: time.Minute,
 		MaxEndpointsPerTenant: 1000, LogLevel: "warn", LogFormat: "text",
+		AlertInterval: 30 * time.Second, AlertWindow: 5 * time.Minute, AlertThreshold: 0.99, AlertMinAttempts: 20,
+		MetricsEndpointLabels: 50, MetricsRefresh: 100 * time.Millisecond,
 	}
 }
 

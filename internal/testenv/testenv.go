@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -92,4 +93,22 @@ func RandomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// Promtool returns the path of Prometheus' promtool: $HOOKD_TEST_PROMTOOL,
+// else promtool on PATH. Without one it skips the test on a developer's
+// machine and fails it when CI is set (.ci/run installs promtool).
+func Promtool(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("HOOKD_TEST_PROMTOOL"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("promtool not found (HOOKD_TEST_PROMTOOL unset, none on PATH), but CI requires it")
+	}
+	t.Skip("promtool not found: set HOOKD_TEST_PROMTOOL or put promtool on PATH")
+	return ""
 }
