@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/scheduler"
 	"github.com/hookd/hookd/ui"
 )
@@ -66,6 +67,9 @@ func TestServeDefaults(t *testing.T) {
 		LogLevel: defaultLogLevel, LogFormat: defaultLogFormat,
 		MaxEndpoints: api.DefaultMaxEndpoints, APIRateLimit: auth.DefaultAPIRateLimit,
 		PortalFrameAncestors: ui.DefaultFrameAncestors,
+		AlertInterval: scheduler.DefaultAlertInterval, AlertWindow: scheduler.DefaultAlertWindow,
+		AlertThreshold: scheduler.DefaultAlertThreshold, AlertMinAttempts: scheduler.DefaultAlertMinAttempts,
+		MetricsRefresh: metrics.DefaultRefreshInterval, MetricsEndpointLabels: metrics.DefaultEndpointLabels,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("serve defaults:\n got %+v\nwant %+v", got, want)
