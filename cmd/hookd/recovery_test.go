@@ -43,7 +43,7 @@ func TestAutoReplayOnRecovery(t *testing.T) {
 		})
 
 		types := map[string]bool{}
-		waitFor(t, 10*time.Second, "operational events", func() bool {
+		waitFor(t, 30*time.Second, "operational events", func() bool {
 			for _, r := range opsRC.got() {
 				var env struct {
 					Type string         `json:"type"`
