@@ -67,7 +67,7 @@ func TestServeDefaults(t *testing.T) {
 		LogLevel: defaultLogLevel, LogFormat: defaultLogFormat,
 		MaxEndpoints: api.DefaultMaxEndpoints, APIRateLimit: auth.DefaultAPIRateLimit,
 		PortalFrameAncestors: ui.DefaultFrameAncestors,
-		AlertInterval: scheduler.DefaultAlertInterval, AlertWindow: scheduler.DefaultAlertWindow,
+		AlertInterval:        scheduler.DefaultAlertInterval, AlertWindow: scheduler.DefaultAlertWindow,
 		AlertThreshold: scheduler.DefaultAlertThreshold, AlertMinAttempts: scheduler.DefaultAlertMinAttempts,
 		MetricsRefresh: metrics.DefaultRefreshInterval, MetricsEndpointLabels: metrics.DefaultEndpointLabels,
 	}
