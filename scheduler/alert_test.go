@@ -12,7 +12,7 @@ import (
 	"github.com/hookd/hookd/scheduler"
 )
 
-// windowStore is a real store whose StatsByEndpoint answers the totals the
+// windowStore is a real store whose windowTotals answers the totals the
 // test sets (the rollups are tested in the conformance suite).
 type windowStore struct {
 	hookd.Store
@@ -27,7 +27,7 @@ func (w *windowStore) set(ts ...scheduler.EndpointTotals) {
 	w.mu.Unlock()
 }
 
-func (w *windowStore) StatsByEndpoint(_ context.Context, since, until time.Time) ([]scheduler.EndpointTotals, error) {
+func (w *windowStore) windowTotals(_ context.Context, since, until time.Time) ([]scheduler.EndpointTotals, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.asked = [2]time.Time{since, until}
@@ -80,7 +80,7 @@ func setupAlerts(t *testing.T) (*windowStore, *clock, *hookd.Endpoint) {
 
 func alertJob(ws *windowStore, clk *clock) scheduler.Job {
 	em := ops.New(ws, true, nil, clk.now)
-	return scheduler.Alerts(ws, ws.StatsByEndpoint, em, scheduler.AlertConfig{Every: 30 * time.Second, Window: 5 * time.Minute,
+	return scheduler.Alerts(ws, ws.windowTotals, em, scheduler.AlertConfig{Every: 30 * time.Second, Window: 5 * time.Minute,
 		Threshold: 0.99, MinAttempts: 20, Now: clk.now})
 }
 
