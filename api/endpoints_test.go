@@ -161,7 +161,7 @@ func TestEndpointValidation(t *testing.T) {
 		{"reserved header", `{"url":"https://example.com","headers":{"webhook-signature":"x"}}`, 422, hookd.EINVALID, "headers.webhook-signature: is reserved"},
 		{"reserved user agent", `{"url":"https://example.com","headers":{"User-Agent":"x"}}`, 422, hookd.EINVALID, "headers.User-Agent: is reserved"},
 		{"hop by hop", `{"url":"https://example.com","headers":{"Transfer-Encoding":"x"}}`, 422, hookd.EINVALID, "is reserved"},
-		{"duplicate header", `{"url":"https://example.com","headers":{"X-A":"1","x-a":"2"}}`, 422, hookd.EINVALID, "is given twice"},
+		{"duplicate header", `{"url":"https://example.com","headers":{"X-A":"1","x-a":"2"}}`, 400, hookd.EMALFORMED, "differ only in case"},
 		{"too many headers", `{"url":"https://example.com","headers":{` + manyHeaders(21) + `}}`, 422, hookd.EINVALID, "headers: must hold at most 20"},
 		{"negative attempts", `{"url":"https://example.com","max_attempts":-1}`, 422, hookd.EINVALID, "max_attempts: must be from 0"},
 		{"too many attempts", `{"url":"https://example.com","max_attempts":101}`, 422, hookd.EINVALID, "max_attempts"},

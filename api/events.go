@@ -22,6 +22,10 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		if err := hookd.CheckText("Idempotency-Key", h); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if in.IdempotencyKey != "" && in.IdempotencyKey != h {
 			s.writeError(w, r, hookd.FieldErrorf("idempotency_key", "differs from the Idempotency-Key header"))
 			return

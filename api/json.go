@@ -47,9 +47,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any, opti
 }
 
 // decodeStrict decodes the single JSON object in data into v, refusing
-// unknown fields, wrong types and trailing data with EMALFORMED. Field
+// unknown fields, wrong types and trailing data with EMALFORMED, and what
+// checkJSON refuses (invalid UTF-8, duplicate or case-folded keys, NUL). Field
 // names in messages are prefixed with prefix (such as "events[3].").
 func decodeStrict(data []byte, v any, prefix string) error {
+	if err := checkJSON(data, prefix, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -70,6 +70,7 @@ func (s *Server) handler(fromHeader bool) http.Handler {
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range s.routes() {
+		rt.handler = s.checkText(rt.path, rt.handler)
 		mux.Handle(rt.method+" "+rt.path, s.guard(rt, fromHeader))
 		if _, ok := allowed[rt.path]; !ok {
 			paths = append(paths, rt.path)

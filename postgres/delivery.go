@@ -35,6 +35,9 @@ func collectDeliveries(rows pgx.Rows) ([]*hookd.Delivery, error) {
 
 // GetDelivery returns the delivery or ENOTFOUND.
 func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
 	if isNoRows(err) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "delivery not found")
@@ -47,6 +50,9 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, er
 // ListDeliveries lists deliveries newest first, filtered by status,
 // endpoint and event.
 func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
+	if err := f.CheckText(); err != nil {
+		return nil, "", err
+	}
 	limit := pageLimit(f.Page)
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR event_id = $3)
@@ -68,6 +74,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 // cursor is the last Number. ENOTFOUND when the delivery does not exist,
 // EINVALID for a cursor that is not a number.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string, page hookd.Page) ([]*hookd.Attempt, string, error) {
+	if err := hookd.CheckTexts("id", deliveryID, "cursor", page.Cursor); err != nil {
+		return nil, "", err
+	}
 	limit := pageLimit(page)
 	after := 0
 	if page.Cursor != "" {
@@ -115,6 +124,9 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string, page hookd.
 // RetryDelivery requeues one delivery of any status now: pending, due at
 // now, lease cleared, AttemptBase = Attempts. ENOTFOUND when missing.
 func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*hookd.Delivery, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	var d *hookd.Delivery
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -138,6 +150,9 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 // does and returns how many. Since and Until bound UpdatedAt (the time of
 // death), inclusive and exclusive; zero times do not bound.
 func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error) {
+	if err := f.CheckText(); err != nil {
+		return 0, err
+	}
 	var n int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE deliveries d SET status = 'pending', next_attempt_at = $5,

@@ -78,6 +78,9 @@ func endpointJSON(e *hookd.Endpoint) (types, prev, headers []byte, err error) {
 // CreateEndpoint inserts e; ECONFLICT when its id exists. An empty
 // Circuit.State is stored as closed.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	if err := e.CheckText(); err != nil {
+		return err
+	}
 	types, prev, headers, err := endpointJSON(e)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
@@ -100,6 +103,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the endpoint or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	e, err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, id))
 	if isNoRows(err) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint not found")
@@ -112,6 +118,9 @@ func (s *Store) GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, er
 // ListEndpoints lists endpoints newest first, of one tenant when tenantID
 // is non-nil.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID *string, page hookd.Page) ([]*hookd.Endpoint, string, error) {
+	if err := hookd.CheckTexts("tenant_id", deref(tenantID), "cursor", page.Cursor); err != nil {
+		return nil, "", err
+	}
 	limit := pageLimit(page)
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2 = '' OR id < $2)
@@ -129,6 +138,9 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID *string, page hookd.
 
 // CountEndpoints counts the endpoints of one tenant.
 func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	if err := hookd.CheckText("tenant_id", tenantID); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count endpoints: %w", translate(err))
@@ -139,6 +151,9 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 // DeleteEndpoint removes the endpoint with its deliveries and attempts
 // (ON DELETE CASCADE), or returns ENOTFOUND.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
+	if err := hookd.CheckText("id", id); err != nil {
+		return err
+	}
 	// The rollups go in later statements of the same transaction, so that
 	// they see the rows of a completion that held the endpoint's lock until
 	// the endpoint's delete could take it.

@@ -15,6 +15,12 @@ import (
 // completions take) and read, u.Rotate is resolved against it, and only the
 // columns u names are written.
 func (s *Store) UpdateEndpointFields(ctx context.Context, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
+	if err := u.CheckText(); err != nil {
+		return nil, err
+	}
 	var out *hookd.Endpoint
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		cur, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1 FOR NO KEY UPDATE`, id))

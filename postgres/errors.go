@@ -33,6 +33,10 @@ func translate(err error) error {
 		switch {
 		case pgErr.Code == "23505": // unique_violation
 			return fmt.Errorf("%w (%s)", hookd.Errorf(hookd.ECONFLICT, "already exists"), pgErr.ConstraintName)
+		case pgErr.Code == "22021" || pgErr.Code == "22P05": // character_not_in_repertoire, untranslatable_character
+			// NUL or invalid UTF-8 in text; CheckText refuses it before any SQL,
+			// this is the net for a path that forgot to.
+			return fmt.Errorf("%w (%s)", hookd.Errorf(hookd.EINVALID, "text must be valid UTF-8 without NUL characters"), pgErr.Code)
 		case unavailableCode(pgErr.Code):
 			return unavailable(err)
 		}

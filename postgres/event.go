@@ -26,6 +26,9 @@ func scanEvent(row pgx.Row) (*hookd.Event, error) {
 
 // GetEvent returns the event or ENOTFOUND.
 func (s *Store) GetEvent(ctx context.Context, id string) (*hookd.Event, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
 	if isNoRows(err) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "event not found")
@@ -37,6 +40,9 @@ func (s *Store) GetEvent(ctx context.Context, id string) (*hookd.Event, error) {
 
 // ListEvents lists events newest first, filtered by type and tenant.
 func (s *Store) ListEvents(ctx context.Context, f hookd.EventFilter) ([]*hookd.Event, string, error) {
+	if err := f.CheckText(); err != nil {
+		return nil, "", err
+	}
 	limit := pageLimit(f.Page)
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE ($1 = '' OR type = $1) AND ($2::text IS NULL OR tenant_id = $2) AND ($3 = '' OR id < $3)
@@ -63,6 +69,9 @@ type idemKey struct{ tenant, key string }
 // by the unique index (INSERT … ON CONFLICT DO NOTHING, then the originals
 // are read back). Errors: ENOTFOUND when an OnlyEndpointID is missing.
 func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
 	if len(events) == 0 {
 		return nil, nil
 	}

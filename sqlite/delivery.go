@@ -48,6 +48,9 @@ func scanDeliveries(rows *sql.Rows) ([]*hookd.Delivery, error) {
 
 // GetDelivery returns the delivery or ENOTFOUND.
 func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	d, err := scanDelivery(s.reader.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound("delivery", id)
@@ -60,6 +63,9 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, er
 // ListDeliveries lists deliveries newest first, filtered by status,
 // endpoint and event.
 func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
+	if err := f.CheckText(); err != nil {
+		return nil, "", err
+	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE 1=1`
 	var args []any
 	if f.Status != "" {
@@ -105,6 +111,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 // last Number in decimal), or ENOTFOUND when the delivery does not exist.
 // A cursor that is not a number is EINVALID.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string, page hookd.Page) ([]*hookd.Attempt, string, error) {
+	if err := hookd.CheckTexts("id", deliveryID, "cursor", page.Cursor); err != nil {
+		return nil, "", err
+	}
 	after := 0
 	if page.Cursor != "" {
 		n, err := strconv.Atoi(page.Cursor)
@@ -154,6 +163,9 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string, page hookd.
 // RetryDelivery requeues one delivery of any status now: pending, lease
 // cleared, AttemptBase = Attempts. ENOTFOUND when missing.
 func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*hookd.Delivery, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	var d *hookd.Delivery
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -175,6 +187,9 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 // does and returns how many. EventType matches the event type exactly;
 // Since (inclusive) and Until (exclusive) bound UpdatedAt.
 func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error) {
+	if err := f.CheckText(); err != nil {
+		return 0, err
+	}
 	q := `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = '',
 		lease_expires_at = 0, attempt_base = attempts, updated_at = ? WHERE status = 'dead'`
 	args := []any{micros(now), micros(now)}

@@ -92,6 +92,9 @@ func scanEndpoint(sc scanner) (*hookd.Endpoint, error) {
 // CreateEndpoint inserts e (ID, CreatedAt and UpdatedAt already set). An
 // empty circuit state is stored as closed. ECONFLICT when the id exists.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	if err := e.CheckText(); err != nil {
+		return err
+	}
 	args, err := endpointArgs(e)
 	if err != nil {
 		return err
@@ -116,6 +119,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the endpoint or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	row := s.reader.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ?`, id)
 	e, err := scanEndpoint(row)
 	if err == sql.ErrNoRows {
@@ -129,6 +135,9 @@ func (s *Store) GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, er
 // ListEndpoints lists endpoints newest first, of one tenant when tenantID
 // is non-nil.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID *string, page hookd.Page) ([]*hookd.Endpoint, string, error) {
+	if err := hookd.CheckTexts("tenant_id", deref(tenantID), "cursor", page.Cursor); err != nil {
+		return nil, "", err
+	}
 	q := `SELECT ` + endpointColumns + ` FROM endpoints WHERE 1=1`
 	var args []any
 	if tenantID != nil {
@@ -168,6 +177,9 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID *string, page hookd.
 
 // CountEndpoints counts the endpoints of one tenant.
 func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	if err := hookd.CheckText("tenant_id", tenantID); err != nil {
+		return 0, err
+	}
 	var n int
 	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = ?`, tenantID).Scan(&n)
 	if err != nil {
@@ -179,6 +191,9 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 // DeleteEndpoint removes the endpoint, its deliveries and their attempts
 // (ON DELETE CASCADE), or returns ENOTFOUND.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
+	if err := hookd.CheckText("id", id); err != nil {
+		return err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE id = ?`, id)
 		if err != nil {

@@ -14,6 +14,12 @@ import (
 // other write runs in between, u.Rotate is resolved against it, and only
 // the columns u names are written.
 func (s *Store) UpdateEndpointFields(ctx context.Context, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
+	if err := u.CheckText(); err != nil {
+		return nil, err
+	}
 	var out *hookd.Endpoint
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, err := scanEndpoint(tx.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ?`, id))

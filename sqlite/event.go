@@ -29,6 +29,9 @@ func scanEvent(sc scanner) (*hookd.Event, error) {
 // hookd.Store. Each tenant's enabled endpoints are loaded once per call and
 // matched in Go.
 func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
 	results := make([]hookd.IngestResult, len(events))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		in, err := s.prepareIngest(ctx, tx)
@@ -188,6 +191,9 @@ func (in *ingest) targets(ctx context.Context, ne *hookd.NewEvent) ([]string, er
 
 // GetEvent returns the event or ENOTFOUND.
 func (s *Store) GetEvent(ctx context.Context, id string) (*hookd.Event, error) {
+	if err := hookd.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	e, err := scanEvent(s.reader.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound("event", id)
@@ -199,6 +205,9 @@ func (s *Store) GetEvent(ctx context.Context, id string) (*hookd.Event, error) {
 
 // ListEvents lists events newest first, filtered by type and tenant.
 func (s *Store) ListEvents(ctx context.Context, f hookd.EventFilter) ([]*hookd.Event, string, error) {
+	if err := f.CheckText(); err != nil {
+		return nil, "", err
+	}
 	q := `SELECT ` + eventColumns + ` FROM events WHERE 1=1`
 	var args []any
 	if f.Type != "" {

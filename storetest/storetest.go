@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"EndpointCRUD", testEndpointCRUD},
 		{"EndpointUpdateFields", testEndpointUpdateFields},
 		{"EndpointUpdateRace", testEndpointUpdateRace},
+		{"HostileText", testHostileText},
 		{"ListEndpoints", testListEndpoints},
 		{"PageLimits", testPageLimits},
 		{"IngestFanOut", testIngestFanOut},
