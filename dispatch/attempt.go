@@ -125,6 +125,9 @@ func (d *Dispatcher) attempt(ctx context.Context, c hookd.Claim, probe bool) (p 
 		d.log.Debug("attempt", attrs...)
 	} else {
 		attrs = append(attrs, "err", att.Error)
+		if r.err != nil {
+			attrs = append(attrs, "err_detail", errDetail(r.err))
+		}
 		if comp.Outcome == hookd.OutcomeRetry {
 			attrs = append(attrs, "next_attempt_at", comp.NextAttemptAt)
 		}

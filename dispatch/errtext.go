@@ -7,10 +7,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ssrf"
 )
 
 // errText turns a transport error into the short text stored with the
@@ -29,6 +34,9 @@ func errText(err error, timeout time.Duration) string {
 		opErr  *net.OpError
 	)
 	switch {
+	case ssrf.IsRefused(err):
+		// Never the resolved address: it maps the private network.
+		return ssrf.PublicMessage
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout after " + timeout.String()
 	case errors.Is(err, context.Canceled):
@@ -40,7 +48,7 @@ func errText(err error, timeout time.Duration) string {
 		if dnsErr.IsTimeout {
 			return "dns: timeout"
 		}
-		return "dns: " + dnsErr.Err
+		return "dns: " + scrubAddrs(dnsErr.Err)
 	case errors.As(err, &errno):
 		return errno.Error()
 	case errors.As(err, &netErr) && netErr.Timeout():
@@ -52,10 +60,41 @@ func errText(err error, timeout time.Duration) string {
 	if errors.As(err, &opErr) && opErr.Err != nil {
 		// A refusal from the dialer's Control (the SSRF guard) or another
 		// dial failure: keep the cause, drop "dial tcp host:port:".
-		return strings.TrimPrefix(opErr.Err.Error(), "ssrf: ")
+		return scrubAddrs(strings.TrimPrefix(opErr.Err.Error(), "ssrf: "))
 	}
 	if errors.Is(err, io.EOF) {
 		return "connection closed before a response"
+	}
+	return scrubAddrs(err.Error())
+}
+
+// addrRE finds candidates for IP addresses (with optional zone and port)
+// in an error text; scrubAddrs checks each with netip.
+var addrRE = regexp.MustCompile(`\[?[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(%[0-9A-Za-z._-]+)?\]?`)
+
+// scrubAddrs replaces every IP address in s (a resolver's, a resolved
+// one) by "<address>": texts stored with attempts are shown to API
+// callers, and addresses would map the network behind hookd.
+func scrubAddrs(s string) string {
+	return addrRE.ReplaceAllStringFunc(s, func(m string) string {
+		host := m
+		if h, _, err := net.SplitHostPort(m); err == nil {
+			host = h
+		}
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+			return "<address>"
+		}
+		return m
+	})
+}
+
+// errDetail is the full text of a transport error for the log: it may name
+// addresses (the log is the operator's), but URLs in it lose their query
+// and userinfo (they can hold tokens).
+func errDetail(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + " " + hookd.RedactURL(ue.URL) + ": " + ue.Err.Error()
 	}
 	return err.Error()
 }

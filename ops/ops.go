@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -108,7 +109,11 @@ func (e *Emitter) Committed(typ string, data map[string]any, ev *hookd.NewEvent)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		args = append(args, k, data[k])
+		v := data[k]
+		if s, ok := v.(string); ok && strings.HasSuffix(k, "url") {
+			v = hookd.RedactURL(s) // a URL's query can hold a token
+		}
+		args = append(args, k, v)
 	}
 	level := slog.LevelWarn
 	if typ == EndpointRecovered || typ == AlertResolved {
