@@ -70,19 +70,21 @@ func errText(err error, timeout time.Duration) string {
 
 // addrRE finds candidates for IP addresses (with optional zone and port)
 // in an error text; scrubAddrs checks each with netip.
-var addrRE = regexp.MustCompile(`\[?[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(%[0-9A-Za-z._-]+)?\]?`)
+var addrRE = regexp.MustCompile(`\[[0-9A-Fa-f.:]+(%[0-9A-Za-z._-]+)?\](:[0-9]+)?|[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(%[0-9A-Za-z._-]+)?`)
 
 // scrubAddrs replaces every IP address in s (a resolver's, a resolved
-// one) by "<address>": texts stored with attempts are shown to API
-// callers, and addresses would map the network behind hookd.
+// one; with its port) by "<address>": texts stored with attempts are shown
+// to API callers, and addresses would map the network behind hookd.
 func scrubAddrs(s string) string {
 	return addrRE.ReplaceAllStringFunc(s, func(m string) string {
-		host := m
-		if h, _, err := net.SplitHostPort(m); err == nil {
+		cand := strings.TrimRight(m, ".:")
+		rest := m[len(cand):]
+		host := cand
+		if h, _, err := net.SplitHostPort(cand); err == nil {
 			host = h
 		}
 		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-			return "<address>"
+			return "<address>" + rest
 		}
 		return m
 	})

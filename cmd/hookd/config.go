@@ -147,7 +147,7 @@ func (c *config) Validate() error {
 	if c.OpsURL != "" {
 		u, err := url.Parse(c.OpsURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--ops-url must be an http or https URL, got %q", c.OpsURL)
+			return fmt.Errorf("--ops-url must be an http or https URL, got %q", hookd.RedactURL(c.OpsURL))
 		}
 		if c.OpsSecret == "" {
 			return fmt.Errorf("--ops-secret is required with --ops-url")
