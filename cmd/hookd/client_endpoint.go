@@ -24,6 +24,7 @@ type endpointCmd struct {
 	Delete  idCmd             `cmd:"" help:"Delete an endpoint; its pending deliveries stop."`
 	Rotate  idCmd             `cmd:"" name:"rotate-secret" help:"Rotate an endpoint's secret; prints the new one (the old one keeps signing for a grace period)."`
 	Test    endpointTestCmd   `cmd:"" help:"Send a signed hookd.test event to the endpoint and print how its first attempt went."`
+	Stats   endpointStatsCmd  `cmd:"" help:"Delivery figures of an endpoint over --window (default 1h): attempts, success rate, latency, status codes, circuit."`
 }
 
 // endpointFields are the settable fields of an endpoint, shared by create

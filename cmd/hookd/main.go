@@ -27,6 +27,7 @@ type cli struct {
 	Event      eventCmd      `cmd:"" group:"Client" help:"Send and inspect events on a running server."`
 	Delivery   deliveryCmd   `cmd:"" group:"Client" help:"Inspect and retry deliveries on a running server."`
 	Replay     replayCmd     `cmd:"" group:"Client" help:"Requeue dead deliveries on a running server."`
+	Stats      statsCmd      `cmd:"" group:"Client" help:"Delivery figures over every endpoint (or one tenant's), with firing alerts."`
 	APIKey     apiKeyCmd     `cmd:"" name:"api-key" group:"Client" help:"Manage API keys on a running server (admin key)."`
 	PortalLink portalLinkCmd `cmd:"" name:"portal-link" group:"Client" help:"Make a one-time portal sign-in link for a tenant (admin key)."`
 	Admin      adminCmd      `cmd:"" help:"Work on the store directly (--db), beside a running or stopped server."`
