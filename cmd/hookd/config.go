@@ -51,6 +51,7 @@ type config struct {
 	APIRateLimit             float64       `name:"api-rate-limit" default:"${default_api_rate_limit}" help:"API requests per second (and burst) of each key without a rate_limit_per_second of its own (0: no limit)."`
 	PublicURL                string        `name:"public-url" help:"Scheme and host that portal links point to, e.g. https://hooks.example.com (default: the Host the request came to)."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
+	MaxConnections           int           `name:"max-connections" default:"0" help:"Most API connections open at once (more wait in the listen backlog); 0 sizes it from the descriptor limit."`
 	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
 	PortalFrameAncestors     string        `name:"portal-frame-ancestors" default:"${default_portal_frame_ancestors}" help:"Origins that may embed the dashboard and customer portal in an iframe (CSP frame-ancestors sources, space-separated, e.g. 'https://app.example.com'); 'none' forbids framing."`
 	LogLevel                 string        `default:"${default_log_level}" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
@@ -86,6 +87,8 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--lease must not be negative, got %s", c.Lease)
 	case c.Lease > 0 && c.Lease <= c.AttemptTimeout:
 		return fmt.Errorf("--lease (%s) must exceed --attempt-timeout (%s), or an attempt still running could be sent again by another node", c.Lease, c.AttemptTimeout)
+	case c.MaxConnections < 0:
+		return fmt.Errorf("--max-connections must not be negative, got %d", c.MaxConnections)
 	case c.ShutdownGrace < 0:
 		return fmt.Errorf("--shutdown-grace must not be negative, got %s", c.ShutdownGrace)
 	case c.AutoReplayInterval < 0:

@@ -217,6 +217,11 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	maxConns := cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections()
+	}
+	ln = newLimitListener(ln, maxConns)
 	s.http = newHTTPPart(&http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
