@@ -115,7 +115,9 @@ func (f scopeFigures) rate() float64 {
 }
 
 func evaluate(ctx context.Context, store AlertStore, read TotalsFunc, notify Notifier, cfg AlertConfig) error {
-	now := cfg.Now().UTC()
+	// Microseconds: the precision the stores keep, so that an episode's
+	// since reads the same in alert.firing, alert.resolved and the API.
+	now := cfg.Now().UTC().Truncate(time.Microsecond)
 	totals, err := read(ctx, now.Add(-cfg.Window), now)
 	if err != nil {
 		return err

@@ -154,8 +154,8 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	})
 	s.ops.Wake = s.dispatcher.Wake
 	var jobs []scheduler.Job
-	if totals := s.alertTotals(); cfg.AlertInterval > 0 && totals != nil {
-		jobs = append(jobs, scheduler.Alerts(s.store, totals, s.ops, scheduler.AlertConfig{
+	if cfg.AlertInterval > 0 {
+		jobs = append(jobs, scheduler.Alerts(s.store, s.alertTotals(), s.ops, scheduler.AlertConfig{
 			Every: cfg.AlertInterval, Window: cfg.AlertWindow, Threshold: cfg.AlertThreshold,
 			MinAttempts: cfg.AlertMinAttempts, Log: log,
 		}))
@@ -341,8 +341,18 @@ func redactDB(dsn string) string {
 }
 
 // alertTotals reads the alert window's attempts per endpoint from the
-// stats rollups. It returns nil while the store has no rollups (the stats
-// of issue 10a), which leaves alerting off.
+// stats rollups (Store.StatsByEndpoint: whole minutes, the current one
+// included).
 func (s *server) alertTotals() scheduler.TotalsFunc {
-	return nil
+	return func(ctx context.Context, since, until time.Time) ([]scheduler.EndpointTotals, error) {
+		ts, err := s.store.StatsByEndpoint(ctx, since, until)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]scheduler.EndpointTotals, len(ts))
+		for i, t := range ts {
+			out[i] = scheduler.EndpointTotals{EndpointID: t.EndpointID, TenantID: t.TenantID, Attempts: t.Attempts, Succeeded: t.Succeeded}
+		}
+		return out, nil
+	}
 }
