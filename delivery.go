@@ -106,8 +106,13 @@ const (
 	MaxPageLimit     = 500
 )
 
-// EndpointDeliveryCounts is one endpoint's backlog (Store.DeliveryCounts).
+// EndpointDeliveryCounts is one endpoint's backlog and latest failure
+// (Store.DeliveryCounts).
 type EndpointDeliveryCounts struct {
 	EndpointID    string
 	Pending, Dead int64
+	// LastError and LastErrorAt are the endpoint's latest failed attempt
+	// (as Stats.LastError), empty when none failed.
+	LastError   string
+	LastErrorAt time.Time
 }

@@ -140,8 +140,9 @@ type Store interface {
 	RecoveredEndpoints(ctx context.Context) ([]Recovery, error)
 
 	// DeliveryCounts returns, for every endpoint (of one tenant when
-	// tenantID is non-nil) with pending or dead deliveries, how many it has
-	// of each, in one query (the dashboard's overview).
+	// tenantID is non-nil) with pending or dead deliveries or a failed
+	// attempt, how many it has of each and its latest error, in one query
+	// (the dashboard's overview).
 	DeliveryCounts(ctx context.Context, tenantID *string) ([]EndpointDeliveryCounts, error)
 
 	// Purge deletes, oldest first, at most limit succeeded deliveries created

@@ -9,13 +9,13 @@ import (
 
 // DeliveryCounts counts pending and dead deliveries per endpoint.
 func (s *Store) DeliveryCounts(ctx context.Context, tenantID *string) ([]hookd.EndpointDeliveryCounts, error) {
-	q := `SELECT d.endpoint_id, sum(d.status = 'pending'), sum(d.status = 'dead') FROM deliveries d
-		WHERE d.status IN ('pending', 'dead') GROUP BY d.endpoint_id`
+	q := `SELECT e.id, coalesce(c.pending, 0), coalesce(c.dead, 0), e.last_error, e.last_error_at
+		FROM endpoints e LEFT JOIN (SELECT endpoint_id, sum(status = 'pending') AS pending, sum(status = 'dead') AS dead
+			FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY endpoint_id) c ON c.endpoint_id = e.id
+		WHERE (c.endpoint_id IS NOT NULL OR e.last_error <> '')`
 	var args []any
 	if tenantID != nil {
-		q = `SELECT d.endpoint_id, sum(d.status = 'pending'), sum(d.status = 'dead') FROM deliveries d
-			JOIN endpoints e ON e.id = d.endpoint_id
-			WHERE d.status IN ('pending', 'dead') AND e.tenant_id = ? GROUP BY d.endpoint_id`
+		q += ` AND e.tenant_id = ?`
 		args = append(args, *tenantID)
 	}
 	rows, err := s.reader.QueryContext(ctx, q, args...)
@@ -26,9 +26,11 @@ func (s *Store) DeliveryCounts(ctx context.Context, tenantID *string) ([]hookd.E
 	var out []hookd.EndpointDeliveryCounts
 	for rows.Next() {
 		var c hookd.EndpointDeliveryCounts
-		if err := rows.Scan(&c.EndpointID, &c.Pending, &c.Dead); err != nil {
+		var at int64
+		if err := rows.Scan(&c.EndpointID, &c.Pending, &c.Dead, &c.LastError, &at); err != nil {
 			return nil, fmt.Errorf("delivery counts: %w", mapErr(err))
 		}
+		c.LastErrorAt = fromMicros(at)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

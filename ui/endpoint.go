@@ -66,7 +66,7 @@ var windows = map[string]struct{ window, bucket time.Duration }{
 var windowOrder = []string{"1h", "6h", "24h", "7d", "30d"}
 
 // recentAttempts is how many attempts the endpoint page lists.
-const recentAttempts = 25
+const recentAttempts = 15
 
 // endpointFor returns the endpoint id when p sees it, else ENOTFOUND (the
 // same answer as for an id that does not exist).

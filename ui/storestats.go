@@ -2,19 +2,26 @@ package ui
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/hookd/hookd"
 )
 
-// statsStore is what StoreStats reads.
+// statsStore is what StoreStats reads: the stats rollups, the backlog per
+// endpoint and the firing alerts.
 type statsStore interface {
+	ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error)
+	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error)
 	DeliveryCounts(ctx context.Context, tenantID *string) ([]hookd.EndpointDeliveryCounts, error)
 	ListAlerts(ctx context.Context) ([]hookd.Alert, error)
 }
 
-// StoreStats returns the StatsSource over the store: backlog counts per
-// endpoint and the firing alerts.
+// StoreStats returns the StatsSource over the store's rollups. The
+// overview reads every endpoint at once: StatsByEndpoint for the last hour
+// and for each hour of the last day (the sparklines; whole hours come from
+// the hour rollups), one DeliveryCounts and the alerts — never one query
+// per endpoint.
 func StoreStats(store statsStore) StatsSource { return storeStats{store, time.Now} }
 
 type storeStats struct {
@@ -22,28 +29,115 @@ type storeStats struct {
 	now func() time.Time
 }
 
+func ms64(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func quantiles(h *hookd.LatencyHistogram) (p50, p95, p99 float64) {
+	q := func(v float64) float64 {
+		d, _ := h.Quantile(v)
+		return ms64(d)
+	}
+	return q(0.5), q(0.95), q(0.99)
+}
+
 func (st storeStats) Endpoint(ctx context.Context, endpointID string, window, bucket time.Duration) (*Figures, error) {
-	f := &Figures{}
-	cs, err := st.s.DeliveryCounts(ctx, nil)
+	since, until := hookd.StatsWindow(st.now(), window)
+	s, err := st.s.ReadStats(ctx, hookd.StatsQuery{EndpointID: endpointID, Since: since, Until: until, Bucket: bucket})
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range cs {
-		if c.EndpointID == endpointID {
-			f.Pending, f.Dead = c.Pending, c.Dead
-		}
+	f := &Figures{Attempts: s.Attempts, Succeeded: s.Succeeded, Failed: s.Failed, Pending: s.Pending, Dead: s.Dead,
+		LastError: s.LastError, StatusCodes: make(map[string]int64, len(s.StatusCodes))}
+	f.P50, f.P95, f.P99 = quantiles(&s.Latency)
+	for code, n := range s.StatusCodes {
+		f.StatusCodes[strconv.Itoa(code)] = n
+	}
+	f.Series = make([]Bucket, len(s.Series))
+	for i, b := range s.Series {
+		f.Series[i] = bucketOf(b.Start, &b.StatsCounts)
 	}
 	return f, nil
 }
 
+func bucketOf(start time.Time, c *hookd.StatsCounts) Bucket {
+	b := Bucket{Start: start, Attempts: c.Attempts, Succeeded: c.Succeeded, Failed: c.Failed}
+	if c.Attempts > 0 {
+		b.P50, _, b.P99 = quantiles(&c.Latency)
+	}
+	return b
+}
+
 func (st storeStats) Overview(ctx context.Context, tenant *string) (map[string]*Health, []Alert, error) {
+	now := st.now()
+	health := map[string]*Health{}
+	get := func(id string) *Health {
+		h := health[id]
+		if h == nil {
+			h = &Health{}
+			health[id] = h
+		}
+		return h
+	}
+	in := func(t string) bool { return tenant == nil || t == *tenant }
+	// The last hour.
+	since, until := hookd.StatsWindow(now, time.Hour)
+	hour, err := st.s.StatsByEndpoint(ctx, since, until)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range hour {
+		if in(t.TenantID) {
+			h := get(t.EndpointID)
+			h.Hour = Figures{Attempts: t.Attempts, Succeeded: t.Succeeded, Failed: t.Failed}
+			h.Hour.P50, h.Hour.P95, h.Hour.P99 = quantiles(&t.Latency)
+		}
+	}
+	// The last day, one bucket per hour: the totals are their sum.
+	since, until = hookd.StatsWindow(now, 24*time.Hour)
+	starts := hookd.SeriesStarts(since, until, time.Hour)
+	days := map[string]*hookd.StatsCounts{}
+	for i, start := range starts {
+		from, to := start, start.Add(time.Hour)
+		if from.Before(since) {
+			from = since
+		}
+		if to.After(until) {
+			to = until
+		}
+		ts, err := st.s.StatsByEndpoint(ctx, from, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range ts {
+			if !in(t.TenantID) {
+				continue
+			}
+			h := get(t.EndpointID)
+			if h.Day.Series == nil {
+				h.Day.Series = make([]Bucket, len(starts))
+				for j, s := range starts {
+					h.Day.Series[j].Start = s
+				}
+			}
+			c := hookd.StatsCounts{Attempts: t.Attempts, Succeeded: t.Succeeded, Failed: t.Failed, Latency: t.Latency}
+			h.Day.Series[i] = bucketOf(start, &c)
+			if days[t.EndpointID] == nil {
+				days[t.EndpointID] = &hookd.StatsCounts{}
+			}
+			days[t.EndpointID].Add(&c)
+		}
+	}
+	for id, c := range days {
+		h := health[id]
+		h.Day.Attempts, h.Day.Succeeded, h.Day.Failed = c.Attempts, c.Succeeded, c.Failed
+		h.Day.P50, h.Day.P95, h.Day.P99 = quantiles(&c.Latency)
+	}
 	cs, err := st.s.DeliveryCounts(ctx, tenant)
 	if err != nil {
 		return nil, nil, err
 	}
-	health := make(map[string]*Health, len(cs))
 	for _, c := range cs {
-		health[c.EndpointID] = &Health{Pending: c.Pending, Dead: c.Dead}
+		h := get(c.EndpointID)
+		h.Pending, h.Dead, h.LastError, h.LastErrorAt = c.Pending, c.Dead, c.LastError, c.LastErrorAt
 	}
 	as, err := st.s.ListAlerts(ctx)
 	if err != nil {
