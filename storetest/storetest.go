@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"StatsRollups", testStatsRollups},
 		{"StatsCircuit", testStatsCircuit},
 		{"PurgeStats", testPurgeStats},
+		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
