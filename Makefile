@@ -12,7 +12,7 @@ test:
 	go test -count=1 -timeout 15m ./...
 
 build:
-	go build -o hookd ./cmd/hookd
+	go build -buildvcs=auto -o hookd ./cmd/hookd
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

@@ -280,3 +280,33 @@ func devDeliveries(t *testing.T, url, key string) []deliveryJSON {
 	}
 	return list.Data
 }
+
+// TestReadmeLinksStayInTheRepository: every link of README.md and of the
+// docs is relative to the repository and names a file that exists.
+func TestReadmeLinksStayInTheRepository(t *testing.T) {
+	files := []string{"../../README.md", "../../CONTRIBUTING.md"}
+	docs, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, docs...)
+	linkRE := regexp.MustCompile(`\]\(([^)#\s]+)(#[^)]*)?\)`)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range linkRE.FindAllStringSubmatch(string(raw), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue // an outside page, not a file of the repository
+			}
+			abs, _ := filepath.Abs(filepath.Join(filepath.Dir(f), target))
+			root, _ := filepath.Abs("../..")
+			if !strings.HasPrefix(abs, root+string(filepath.Separator)) && abs != root {
+				t.Errorf("%s links %s, outside the repository", f, target)
+				continue
+			}
+			if _, err := os.Stat(abs); err != nil {
+				t.Errorf("%s links %s, which does not exist", f, target)
+			}
+		}
+	}
+}
