@@ -364,6 +364,19 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 		shots.shoot("event", "/ui/events/"+live.EventID, "#payload-h")
+
+		// A portal link signs a customer into their tenant only.
+		var link struct {
+			URL string `json:"url"`
+		}
+		srv.must(201, "POST", "/v1/portal-links", map[string]any{"tenant_id": "acme"}, &link)
+		do(t, ctx, "open the portal link", chromedp.Navigate(link.URL), chromedp.WaitVisible(chromedp.ID("endpoints")))
+		portal := textOf(t, ctx, "main")
+		if !strings.Contains(portal, epOrders.URL) || !strings.Contains(portal, epBilling.URL) ||
+			strings.Contains(portal, epGlobex.URL) || strings.Contains(portal, epAudit.URL) || !strings.Contains(portal, "acme") {
+			t.Errorf("portal overview shows more than tenant acme:\n%s", portal)
+		}
+		shots.shoot("portal", "/ui/", "#endpoints")
 		if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
 			t.Fatal(err)
 		}
