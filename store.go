@@ -53,6 +53,23 @@ type Store interface {
 	// the same TenantID and Matches the type — or, when OnlyEndpointID is set,
 	// for that endpoint alone (ENOTFOUND fails the whole call if it is gone).
 	IngestEvents(ctx context.Context, events []NewEvent) ([]IngestResult, error)
+	// IngestAndLease ingests exactly as IngestEvents does and, in the SAME
+	// transaction, inserts some of the new deliveries already leased to
+	// r.Owner until r.Now+r.Lease (lease at commit), returning them as
+	// claims with the event and endpoint of the call, so that the committer
+	// can hand them to its dispatcher without a claim. Nothing may be sent
+	// before it returns (the commit). At most r.Limit deliveries are leased,
+	// and a new delivery is leased only when ClaimDue(r) could take it too
+	// and nothing older waits: its endpoint is enabled, its circuit closed,
+	// it has no rate limit (rate-limited endpoints take the claim path), it
+	// is not in r.ExcludeEndpoints, it has no due unleased delivery from
+	// before this call (an endpoint's backlog is never overtaken), and,
+	// with r.DefaultMaxInFlight > 0, it stays within its in-flight cap
+	// counting every owner's unexpired leases (on Postgres an endpoint that
+	// another transaction is claiming right now is skipped). The other new
+	// deliveries are pending and unleased as with IngestEvents. With
+	// r.Limit <= 0 it is IngestEvents and returns no claims.
+	IngestAndLease(ctx context.Context, events []NewEvent, r ClaimRequest) ([]IngestResult, []Claim, error)
 	// GetEvent returns the event or ENOTFOUND.
 	GetEvent(ctx context.Context, id string) (*Event, error)
 	// ListEvents lists events.

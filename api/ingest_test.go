@@ -107,6 +107,12 @@ type countingStore struct {
 	commits atomic.Int64
 }
 
+// IngestAndLease is IngestEvents here: this committer has no dispatcher.
+func (s *countingStore) IngestAndLease(ctx context.Context, events []hookd.NewEvent, _ hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
+	res, err := s.IngestEvents(ctx, events)
+	return res, nil, err
+}
+
 func (s *countingStore) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
 	s.commits.Add(1)
 	return s.Store.IngestEvents(ctx, events)

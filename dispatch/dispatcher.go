@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -46,6 +47,13 @@ type Dispatcher struct {
 	// to expire.
 	// Guarded by mu.
 	ambiguous []time.Time
+
+	// idle is true while the latest claim of the loop found less due work
+	// than it had room for, excluded no endpoint and filled none to its
+	// cap: the store then held nothing due for this dispatcher, so a finished attempt does not wake
+	// the loop for another claim (new work wakes it: Wake, the store's
+	// wake-ups, the poll for retries coming due).
+	idle atomic.Bool
 
 	mu        sync.Mutex
 	started   bool
@@ -127,6 +135,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 // Wake makes the claim loop look for due work now instead of at its next
 // poll; call it after new deliveries were committed. It never blocks.
 func (d *Dispatcher) Wake() {
+	d.idle.Store(false)
 	select {
 	case d.wake <- struct{}{}:
 	default:

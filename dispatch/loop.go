@@ -84,6 +84,8 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	free, exclude := d.reserveLocked(nil)
 	d.mu.Unlock()
 	if free == 0 {
+		// Nothing was looked at: the next slot freed must wake the loop.
+		d.idle.Store(false)
 		return false, wait, nil
 	}
 
@@ -115,6 +117,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	if w := nextTokenWait(claims); w > 0 {
 		wait = min(wait, w)
 	}
+	d.idle.Store(len(claims) < free && len(exclude) == 0 && !d.anyFull(claims))
 	return len(claims) >= free, wait, nil
 }
 
@@ -152,6 +155,19 @@ func (d *Dispatcher) reserveLocked(done []pending) (free int, exclude []string) 
 	free = d.free
 	d.free = 0
 	return free, exclude
+}
+
+// anyFull reports whether an endpoint of claims is at its in-flight cap
+// now: the claim may have stopped at the cap with more of its work due.
+func (d *Dispatcher) anyFull(claims []hookd.Claim) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range claims {
+		if st := d.endpoints[c.Endpoint.ID]; st != nil && st.full() {
+			return true
+		}
+	}
+	return false
 }
 
 // unreserve gives back n reserved worker slots that were not used.

@@ -160,7 +160,8 @@ func (r *recorder) writeCompletions(comps []hookd.Completion) error {
 // made with it on the reserved worker slots (releasing those it cannot
 // start), sends the operational events (when ok: the batch was stored) and
 // wakes the claim loop unless the claim showed there is nothing more to
-// take: it ran and returned fewer claims than it asked for.
+// take: it ran and returned fewer claims than it asked for, or (no claim
+// ran) the loop's latest claim found nothing more due (Dispatcher.idle).
 func (d *Dispatcher) recorded(batch []pending, ok bool, claims []hookd.Claim, reserved int, claimed bool) {
 	now := d.cfg.Now()
 	d.mu.Lock()
@@ -176,7 +177,7 @@ func (d *Dispatcher) recorded(batch []pending, ok bool, claims []hookd.Claim, re
 		}
 		cancel()
 	}
-	if !claimed || len(claims) >= reserved {
+	if (!claimed && !d.idle.Load()) || (claimed && len(claims) >= reserved) {
 		d.Wake()
 	}
 	if w := nextTokenWait(claims); w > 0 {

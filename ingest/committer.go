@@ -15,6 +15,7 @@ const DefaultMaxBatch = 1000
 // Store is the part of hookd.Store the committer calls.
 type Store interface {
 	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
+	IngestAndLease(ctx context.Context, events []hookd.NewEvent, r hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error)
 }
 
 // Config configures a Committer. Every zero field means its default.
@@ -23,10 +24,36 @@ type Config struct {
 	// DefaultMaxBatch). A single submission larger than MaxBatch is
 	// committed alone, never split.
 	MaxBatch int
-	// OnCommit, when set, is called after every successful commit, from
-	// the committer's goroutine (the dispatcher's Wake). It must not block.
+	// OnCommit, when set, is called after every successful commit that
+	// left new deliveries for the dispatcher's claim path (all of them
+	// without Dispatcher), from the committer's goroutine (the
+	// dispatcher's Wake). It must not block.
 	OnCommit func()
+	// Dispatcher, when set, is the local dispatcher: each commit leases
+	// the new deliveries it has room for at once (Store.IngestAndLease)
+	// and hands them over after the commit, so they need no claim.
+	Dispatcher Dispatcher
 }
+
+// Dispatcher takes the deliveries an ingest commit leases to it (see
+// dispatch.Dispatcher).
+type Dispatcher interface {
+	// ReserveIngest reserves up to max worker slots and returns the claim
+	// request for Store.IngestAndLease; false when it has no room.
+	ReserveIngest(max int) (hookd.ClaimRequest, bool)
+	// Handover starts the claims leased under r (or, with err, treats the
+	// leases of r as unknown) and ends the reservation.
+	Handover(r hookd.ClaimRequest, claims []hookd.Claim, err error)
+}
+
+// DefaultLeaseAtCommit is whether a server hands its dispatcher the
+// deliveries of its ingest commits (Config.Dispatcher) by default.
+const DefaultLeaseAtCommit = true
+
+// slotsPerEvent bounds the worker slots one commit reserves per event: as
+// many as the default per-endpoint cap, so a fan-out to several endpoints
+// can be leased at once while the claim loop keeps slots of its own.
+const slotsPerEvent = 16
 
 // Committer groups concurrent submissions into single store transactions.
 //
@@ -37,6 +64,7 @@ type Committer struct {
 	store    Store
 	maxBatch int
 	onCommit func()
+	disp     Dispatcher
 
 	mu      sync.Mutex
 	queue   []*request
@@ -76,6 +104,7 @@ func New(store Store, cfg Config) *Committer {
 		store:    store,
 		maxBatch: cfg.MaxBatch,
 		onCommit: cfg.OnCommit,
+		disp:     cfg.Dispatcher,
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -270,16 +299,35 @@ func (c *Committer) commit(ctx context.Context, group []*request) {
 	}
 }
 
-// ingest calls the store once and runs OnCommit after a success.
+// ingest calls the store once, hands the deliveries leased at ingest to the
+// dispatcher and runs OnCommit after a success that left deliveries to claim.
 func (c *Committer) ingest(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
-	results, err := c.store.IngestEvents(ctx, events)
+	var (
+		results []hookd.IngestResult
+		claims  []hookd.Claim
+		err     error
+	)
+	r, leasing := hookd.ClaimRequest{}, false
+	if c.disp != nil {
+		r, leasing = c.disp.ReserveIngest(slotsPerEvent * len(events))
+	}
+	if leasing {
+		results, claims, err = c.store.IngestAndLease(ctx, events, r)
+		c.disp.Handover(r, claims, err)
+	} else {
+		results, err = c.store.IngestEvents(ctx, events)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ingest events: %w", err)
 	}
 	if len(results) != len(events) {
 		return nil, fmt.Errorf("ingest events: store returned %d results for %d events", len(results), len(events))
 	}
-	if c.onCommit != nil {
+	created := 0
+	for _, res := range results {
+		created += res.Deliveries
+	}
+	if c.onCommit != nil && created > len(claims) {
 		c.onCommit()
 	}
 	return results, nil

@@ -86,6 +86,13 @@ func (s *fakeStore) IngestEvents(ctx context.Context, events []hookd.NewEvent) (
 	return results, nil
 }
 
+// IngestAndLease is IngestEvents: the fake leases nothing (see
+// leasingStore in handover_test.go for one that does).
+func (s *fakeStore) IngestAndLease(ctx context.Context, events []hookd.NewEvent, _ hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
+	res, err := s.IngestEvents(ctx, events)
+	return res, nil, err
+}
+
 func (s *fakeStore) callCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

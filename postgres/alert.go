@@ -87,5 +87,6 @@ func ingestNotice(ctx context.Context, tx pgx.Tx, notices ...*hookd.NewEvent) er
 	if len(evs) == 0 {
 		return nil
 	}
-	return ingestTx(ctx, tx, evs, make([]hookd.IngestResult, len(evs)))
+	_, err := ingestTx(ctx, tx, evs, make([]hookd.IngestResult, len(evs)), nil)
+	return err
 }

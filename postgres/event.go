@@ -69,24 +69,43 @@ type idemKey struct{ tenant, key string }
 // by the unique index (INSERT … ON CONFLICT DO NOTHING, then the originals
 // are read back). Errors: ENOTFOUND when an OnlyEndpointID is missing.
 func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
-	if err := checkEvents(events); err != nil {
-		return nil, err
-	}
-	if len(events) == 0 {
-		return nil, nil
-	}
-	results := make([]hookd.IngestResult, len(events))
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		clear(results)
-		return ingestTx(ctx, tx, events, results)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
-	return results, nil
+	results, _, err := s.ingestEvents(ctx, events, nil)
+	return results, err
 }
 
-func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results []hookd.IngestResult) error {
+// IngestAndLease ingests as IngestEvents does and inserts, in the same
+// transaction, the new deliveries that r.Owner may send at once already
+// leased to it (see hookd.Store and leaseRooms). The NOTIFY that wakes the
+// other nodes is sent only when some new delivery is left unleased.
+func (s *Store) IngestAndLease(ctx context.Context, events []hookd.NewEvent, r hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
+	if r.Limit <= 0 {
+		return s.ingestEvents(ctx, events, nil)
+	}
+	return s.ingestEvents(ctx, events, &r)
+}
+
+func (s *Store) ingestEvents(ctx context.Context, events []hookd.NewEvent, r *hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
+	if err := checkEvents(events); err != nil {
+		return nil, nil, err
+	}
+	if len(events) == 0 {
+		return nil, nil, nil
+	}
+	results := make([]hookd.IngestResult, len(events))
+	var claims []hookd.Claim
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		clear(results)
+		var err error
+		claims, err = ingestTx(ctx, tx, events, results, r)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest: %w", err)
+	}
+	return results, claims, nil
+}
+
+func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results []hookd.IngestResult, r *hookd.ClaimRequest) ([]hookd.Claim, error) {
 	// Idempotency: the first event of the batch with a key is the primary;
 	// later ones in the batch are duplicates of it.
 	primary := map[idemKey]int{}
@@ -106,7 +125,7 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 	}
 	stored, err := originals(ctx, tx, keysOf(primary))
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// Insert every event that is not a known duplicate.
@@ -125,7 +144,7 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 	}
 	inserted, err := insertEvents(ctx, tx, events, ins)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Keys taken by a concurrent ingest between our read and our insert.
 	var raced []idemKey
@@ -133,7 +152,7 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 		ev := &events[i].Event
 		if !inserted[ev.ID] {
 			if ev.IdempotencyKey == "" {
-				return fmt.Errorf("event %s was not inserted", ev.ID)
+				return nil, fmt.Errorf("event %s was not inserted", ev.ID)
 			}
 			raced = append(raced, idemKey{ev.TenantID, ev.IdempotencyKey})
 		}
@@ -141,7 +160,7 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 	if len(raced) > 0 {
 		more, err := originals(ctx, tx, raced)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for k, e := range more {
 			stored[k] = e
@@ -149,9 +168,15 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 	}
 
 	// Fan out the inserted events.
-	fan, err := loadFanOut(ctx, tx, events, inserted)
+	fan, err := loadFanOut(ctx, tx, events, inserted, r != nil)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var lease *leaser
+	if r != nil {
+		if lease, err = newLeaser(ctx, tx, *r, fan); err != nil {
+			return nil, err
+		}
 	}
 	var d deliveryRows
 	for i := range events {
@@ -161,33 +186,46 @@ func ingestTx(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, results [
 		switch {
 		case dupOf[i] >= 0:
 			if err := hookd.CheckDuplicate(&results[dupOf[i]].Event, ne); err != nil {
-				return err
+				return nil, err
 			}
 			results[i] = hookd.IngestResult{Event: results[dupOf[i]].Event, Duplicate: true}
 		case !inserted[ev.ID]:
 			orig, ok := stored[idemKey{ev.TenantID, ev.IdempotencyKey}]
 			if !ok {
-				return fmt.Errorf("original of idempotency key of event %s not found", ev.ID)
+				return nil, fmt.Errorf("original of idempotency key of event %s not found", ev.ID)
 			}
 			if err := hookd.CheckDuplicate(orig, ne); err != nil {
-				return err
+				return nil, err
 			}
 			results[i] = hookd.IngestResult{Event: *orig, Duplicate: true}
 		default:
 			targets := fan.targets(ne)
-			for _, epID := range targets {
-				d.add(hookd.NewID(hookd.PrefixDelivery, ev.CreatedAt), ev.ID, epID, ev.CreatedAt)
+			var leasedEv *hookd.Event // shared by the claims of this event
+			for _, ep := range targets {
+				id := hookd.NewID(hookd.PrefixDelivery, ev.CreatedAt)
+				if ne.OnlyEndpointID == "" && lease.wants(ep.ID, ev.CreatedAt) {
+					if leasedEv == nil {
+						leasedEv = new(hookd.Event)
+						*leasedEv = ev
+					}
+					lease.take(ep, leasedEv, id)
+					d.addLeased(id, ev.ID, ep.ID, ev.CreatedAt, lease.r.Owner, lease.until)
+				} else {
+					d.add(id, ev.ID, ep.ID, ev.CreatedAt)
+				}
 			}
 			results[i] = hookd.IngestResult{Event: ev, Deliveries: len(targets)}
 		}
 	}
 	if err := d.insert(ctx, tx); err != nil {
-		return err
+		return nil, err
 	}
-	if len(d.ids) > 0 {
-		return notify(ctx, tx)
+	if d.unleased > 0 {
+		if err := notify(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return lease.result(), nil
 }
 
 func keysOf(m map[idemKey]int) []idemKey {
@@ -271,11 +309,25 @@ type fanOut struct {
 	only     map[string]bool              // OnlyEndpointID targets that exist
 }
 
+// endpoints returns the ids of every enabled endpoint loaded, sorted.
+func (f *fanOut) endpoints() []string {
+	var ids []string
+	for _, eps := range f.byTenant {
+		for _, ep := range eps {
+			ids = append(ids, ep.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // loadFanOut loads the enabled endpoints of the tenants of the inserted
 // events, and the OnlyEndpointID targets (ENOTFOUND if one is missing).
 // The rows are locked FOR KEY SHARE so that a concurrent delete waits for
-// this transaction instead of failing its delivery inserts.
-func loadFanOut(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, inserted map[string]bool) (*fanOut, error) {
+// this transaction instead of failing its delivery inserts. With full, the
+// tenants' endpoints are loaded whole (lease at ingest hands them to the
+// dispatcher); else only what matching needs.
+func loadFanOut(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, inserted map[string]bool, full bool) (*fanOut, error) {
 	f := &fanOut{byTenant: map[string][]*hookd.Endpoint{}, only: map[string]bool{}}
 	var tenants, only []string
 	for i := range events {
@@ -289,7 +341,22 @@ func loadFanOut(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, inserte
 			tenants = append(tenants, ne.TenantID)
 		}
 	}
-	if len(tenants) > 0 {
+	if len(tenants) > 0 && full {
+		slices.Sort(tenants)
+		tenants = slices.Compact(tenants)
+		rows, err := tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints
+			WHERE tenant_id = ANY($1) AND NOT disabled ORDER BY id FOR KEY SHARE`, tenants)
+		if err != nil {
+			return nil, fmt.Errorf("load endpoints: %w", err)
+		}
+		eps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*hookd.Endpoint, error) { return scanEndpoint(r) })
+		if err != nil {
+			return nil, fmt.Errorf("load endpoints: %w", err)
+		}
+		for _, ep := range eps {
+			f.byTenant[ep.TenantID] = append(f.byTenant[ep.TenantID], ep)
+		}
+	} else if len(tenants) > 0 {
 		slices.Sort(tenants)
 		tenants = slices.Compact(tenants)
 		rows, err := tx.Query(ctx, `SELECT id, tenant_id, event_types FROM endpoints
@@ -334,43 +401,57 @@ func loadFanOut(ctx context.Context, tx pgx.Tx, events []hookd.NewEvent, inserte
 	return f, nil
 }
 
-// targets returns the ids of the endpoints ne is delivered to, sorted.
-func (f *fanOut) targets(ne *hookd.NewEvent) []string {
+// targets returns the endpoints ne is delivered to, by id (for an
+// OnlyEndpointID only the id is set).
+func (f *fanOut) targets(ne *hookd.NewEvent) []*hookd.Endpoint {
 	if ne.OnlyEndpointID != "" {
-		return []string{ne.OnlyEndpointID}
+		return []*hookd.Endpoint{{ID: ne.OnlyEndpointID}}
 	}
-	var ids []string
+	var out []*hookd.Endpoint
 	for _, ep := range f.byTenant[ne.TenantID] {
 		if ep.Matches(ne.Type) {
-			ids = append(ids, ep.ID)
+			out = append(out, ep)
 		}
 	}
-	return ids
+	return out
 }
 
 // deliveryRows collects new pending deliveries for one multi-row INSERT.
 type deliveryRows struct {
 	ids, events, endpoints []string
 	at                     []time.Time
+	owners                 []string     // lease owner; "" when not leased
+	leases                 []*time.Time // lease expiry; nil when not leased
+	unleased               int
 }
 
 func (d *deliveryRows) add(id, eventID, endpointID string, at time.Time) {
+	d.addLeased(id, eventID, endpointID, at, "", nil)
+	d.unleased++
+}
+
+// addLeased adds a delivery leased to owner until *until (lease at ingest).
+func (d *deliveryRows) addLeased(id, eventID, endpointID string, at time.Time, owner string, until *time.Time) {
 	d.ids = append(d.ids, id)
 	d.events = append(d.events, eventID)
 	d.endpoints = append(d.endpoints, endpointID)
 	d.at = append(d.at, at)
+	d.owners = append(d.owners, owner)
+	d.leases = append(d.leases, until)
 }
 
 // insert writes the collected deliveries: pending, due at their event's
-// creation, created and updated then.
+// creation, created and updated then, leased where addLeased said so.
 func (d *deliveryRows) insert(ctx context.Context, tx pgx.Tx) error {
 	if len(d.ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO deliveries (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-		SELECT id, ev, ep, 'pending', at, at, at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(id, ev, ep, at)`,
-		d.ids, d.events, d.endpoints, d.at)
+	_, err := tx.Exec(ctx, `INSERT INTO deliveries (id, event_id, endpoint_id, status, next_attempt_at,
+			lease_owner, lease_expires_at, created_at, updated_at)
+		SELECT id, ev, ep, 'pending', at, owner, lease, at, at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[])
+			AS u(id, ev, ep, at, owner, lease)`,
+		d.ids, d.events, d.endpoints, d.at, d.owners, d.leases)
 	if err != nil {
 		return fmt.Errorf("insert deliveries: %w", err)
 	}

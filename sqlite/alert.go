@@ -95,11 +95,12 @@ func (s *Store) ingestNotice(ctx context.Context, tx *sql.Tx, ne *hookd.NewEvent
 	if ne == nil {
 		return nil
 	}
-	in, err := s.prepareIngest(ctx, tx)
+	in, err := s.prepareIngest(ctx, tx, nil)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	_, err = in.insert(ctx, ne)
+	ev := ne.Event
+	_, err = in.insert(ctx, ne, &ev)
 	return err
 }

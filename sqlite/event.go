@@ -29,12 +29,28 @@ func scanEvent(sc scanner) (*hookd.Event, error) {
 // hookd.Store. Each tenant's enabled endpoints are loaded once per call and
 // matched in Go.
 func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error) {
+	results, _, err := s.ingestEvents(ctx, events, nil)
+	return results, err
+}
+
+// IngestAndLease ingests as IngestEvents does and leases, in the same
+// durable transaction, the new deliveries the dispatcher of r.Owner may
+// send at once; see hookd.Store and leaser.
+func (s *Store) IngestAndLease(ctx context.Context, events []hookd.NewEvent, r hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
+	if r.Limit <= 0 {
+		return s.ingestEvents(ctx, events, nil)
+	}
+	return s.ingestEvents(ctx, events, &r)
+}
+
+func (s *Store) ingestEvents(ctx context.Context, events []hookd.NewEvent, r *hookd.ClaimRequest) ([]hookd.IngestResult, []hookd.Claim, error) {
 	if err := checkEvents(events); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	results := make([]hookd.IngestResult, len(events))
+	var claims []hookd.Claim
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		in, err := s.prepareIngest(ctx, tx)
+		in, err := s.prepareIngest(ctx, tx, r)
 		if err != nil {
 			return err
 		}
@@ -63,21 +79,24 @@ func (s *Store) IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]ho
 				}
 				seen[k] = i
 			}
-			n, err := in.insert(ctx, ne)
-			if err != nil {
-				return err
-			}
 			ev := ne.Event
 			ev.Payload = append([]byte(nil), ne.Payload...)
 			ev.CreatedAt = fromMicros(micros(ne.CreatedAt))
+			n, err := in.insert(ctx, ne, &ev)
+			if err != nil {
+				return err
+			}
 			results[i] = hookd.IngestResult{Event: ev, Deliveries: n}
+		}
+		if in.lease != nil {
+			claims = in.lease.claims
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ingest events: %w", err)
+		return nil, nil, fmt.Errorf("ingest events: %w", err)
 	}
-	return results, nil
+	return results, claims, nil
 }
 
 // Statements of IngestEvents, prepared once on the writer (see stmtCache).
@@ -89,6 +108,23 @@ const (
 	qAddDelivery = `INSERT INTO deliveries
 		(id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, 'pending', ?, ?, ?)`
+	// qAddLeased inserts a delivery leased at commit (lease at ingest).
+	qAddLeased = `INSERT INTO deliveries
+		(id, event_id, endpoint_id, status, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
+		VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?4, ?4)`
+	// qLeaseRoom is what lease at ingest needs of one endpoint (?3): its
+	// in-flight room under the cap ?2 (unexpired leases of every owner at
+	// ?1; NULL when it is disabled, its circuit not closed or it is
+	// rate-limited) and whether it has due unleased work already (a backlog
+	// that new deliveries must not overtake).
+	qLeaseRoom = `SELECT
+			(CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) -
+			(SELECT count(*) FROM deliveries d INDEXED BY deliveries_leased WHERE d.endpoint_id = e.id
+				AND d.status = 'pending' AND d.lease_owner <> '' AND d.lease_expires_at > ?1),
+			EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = e.id
+				AND ` + dueDelivery + `)
+		FROM endpoints e WHERE e.id = ?3 AND e.disabled = 0 AND e.circuit_state = 'closed'
+			AND e.rate_limit_per_second <= 0`
 )
 
 // ingest holds the prepared statements and endpoint cache of one IngestEvents.
@@ -98,10 +134,14 @@ type ingest struct {
 	addEvent    *sql.Stmt
 	addDelivery *sql.Stmt
 	byTenant    map[string][]*hookd.Endpoint
+	lease       *leaser // nil: nothing is leased at ingest
 }
 
-func (s *Store) prepareIngest(ctx context.Context, tx *sql.Tx) (*ingest, error) {
+func (s *Store) prepareIngest(ctx context.Context, tx *sql.Tx, r *hookd.ClaimRequest) (*ingest, error) {
 	in := &ingest{tx: tx, byTenant: map[string][]*hookd.Endpoint{}}
+	if r != nil {
+		in.lease = newLeaser(s, tx, *r)
+	}
 	var err error
 	if in.findKey, err = s.txStmt(ctx, tx, qFindKey); err != nil {
 		return nil, err
@@ -123,10 +163,14 @@ func (in *ingest) close() {
 			st.Close()
 		}
 	}
+	if in.lease != nil {
+		in.lease.close()
+	}
 }
 
-// insert stores one new event and its deliveries and returns how many.
-func (in *ingest) insert(ctx context.Context, ne *hookd.NewEvent) (int, error) {
+// insert stores one new event and its deliveries and returns how many; ev
+// is the stored event (the claims leased at ingest point to it).
+func (in *ingest) insert(ctx context.Context, ne *hookd.NewEvent, ev *hookd.Event) (int, error) {
 	payload := []byte(ne.Payload)
 	if payload == nil {
 		payload = []byte{}
@@ -139,17 +183,29 @@ func (in *ingest) insert(ctx context.Context, ne *hookd.NewEvent) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range targets {
+	for _, ep := range targets {
 		did := hookd.NewID(hookd.PrefixDelivery, ne.CreatedAt)
-		if _, err := in.addDelivery.ExecContext(ctx, did, ne.ID, id, at, at, at); err != nil {
+		leased := false
+		if in.lease != nil && ne.OnlyEndpointID == "" {
+			if leased, err = in.lease.take(ctx, ep, ev, did); err != nil {
+				return 0, err
+			}
+		}
+		if leased {
+			_, err = in.lease.add.ExecContext(ctx, did, ne.ID, ep.ID, at, in.lease.r.Owner, in.lease.exp)
+		} else {
+			_, err = in.addDelivery.ExecContext(ctx, did, ne.ID, ep.ID, at, at, at)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("insert delivery: %w", mapErr(err))
 		}
 	}
 	return len(targets), nil
 }
 
-// targets returns the endpoint ids an event fans out to.
-func (in *ingest) targets(ctx context.Context, ne *hookd.NewEvent) ([]string, error) {
+// targets returns the endpoints an event fans out to (for OnlyEndpointID
+// only the id is loaded: such deliveries are never leased at ingest).
+func (in *ingest) targets(ctx context.Context, ne *hookd.NewEvent) ([]*hookd.Endpoint, error) {
 	if ne.OnlyEndpointID != "" {
 		var id string
 		err := in.tx.QueryRowContext(ctx, `SELECT id FROM endpoints WHERE id = ?`, ne.OnlyEndpointID).Scan(&id)
@@ -158,7 +214,7 @@ func (in *ingest) targets(ctx context.Context, ne *hookd.NewEvent) ([]string, er
 		} else if err != nil {
 			return nil, fmt.Errorf("load endpoint: %w", err)
 		}
-		return []string{id}, nil
+		return []*hookd.Endpoint{{ID: id}}, nil
 	}
 	eps, ok := in.byTenant[ne.TenantID]
 	if !ok {
@@ -180,13 +236,13 @@ func (in *ingest) targets(ctx context.Context, ne *hookd.NewEvent) ([]string, er
 		}
 		in.byTenant[ne.TenantID] = eps
 	}
-	var ids []string
+	var out []*hookd.Endpoint
 	for _, e := range eps {
 		if e.Matches(ne.Type) {
-			ids = append(ids, e.ID)
+			out = append(out, e)
 		}
 	}
-	return ids, nil
+	return out, nil
 }
 
 // GetEvent returns the event or ENOTFOUND.

@@ -14,7 +14,7 @@ import (
 // any transaction: preparing on the writer while a transaction holds its
 // only connection would wait forever.
 var writerQueries = []string{
-	qFindKey, qAddEvent, qAddDelivery,
+	qFindKey, qAddEvent, qAddDelivery, qAddLeased, qLeaseRoom,
 	qLookupDelivery, qAddAttempt, qFinishDelivery,
 	qClaimUncapped, qLeaseIDs, qRooms, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
 	qBuckets, qSpendBucket,

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type bench struct {
 	key    string // API key of the servers we start
 	seq    int    // route and file name counter
 	remote *client
+	// postmaster is the pid of the local Postgres of --db (0: none or not
+	// on this machine); its CPU time is reported per delivery.
+	postmaster int
 }
 
 // runBench runs the selected scenarios and returns the report. A scenario
@@ -81,6 +85,11 @@ func runBench(ctx context.Context, c *cli, stderr io.Writer) (*report, error) {
 			}
 		}
 	}
+	if c.DB != "" {
+		if b.postmaster = postmasterOf(ctx, c.DB); b.postmaster == 0 {
+			b.prog.logf("postgres of --db is not a local process: its CPU time is not reported")
+		}
+	}
 	if b.recv, err = startReceiver(); err != nil {
 		return nil, err
 	}
@@ -128,6 +137,38 @@ type target struct {
 	bin   string
 	drop  func() error // drops the Postgres schema; nil otherwise
 	pprof string       // address of the pprof server, when asked
+	cpu   *cpuMeter    // nil for --target
+	// more are the other nodes of a multi-node target (same store), with
+	// their clients; ingest spreads over c and them.
+	more    []*hookdProc
+	clients []*client
+	next    atomic.Uint64
+}
+
+// pick returns the client of the next node, round robin.
+func (t *target) pick() *client {
+	if len(t.clients) == 0 {
+		return t.c
+	}
+	return t.clients[t.next.Add(1)%uint64(len(t.clients))]
+}
+
+// addNodes starts n more hookd servers on the target's store.
+func (t *target) addNodes(ctx context.Context, n int, key string, conns int) error {
+	t.clients = []*client{t.c}
+	for range n {
+		p, err := startHookd(ctx, t.bin, t.args, t.env)
+		if err != nil {
+			return err
+		}
+		t.more = append(t.more, p)
+		c := newClient("http://"+p.addr, key, conns)
+		if err := c.ready(ctx, 30*time.Second); err != nil {
+			return err
+		}
+		t.clients = append(t.clients, c)
+	}
+	return nil
 }
 
 // newTarget starts hookd on a fresh store with the common flags, extra
@@ -162,6 +203,13 @@ func (b *bench) newTarget(ctx context.Context, extra ...string) (*target, error)
 		t.close()
 		return nil, err
 	}
+	t.cpu = &cpuMeter{hookdPIDs: func() []int {
+		pids := []int{t.proc.cmd.Process.Pid}
+		for _, p := range t.more {
+			pids = append(pids, p.cmd.Process.Pid)
+		}
+		return pids
+	}, postmaster: b.postmaster}
 	t.c = newClient("http://"+t.proc.addr, b.key, b.cfg.Producers)
 	if err := t.c.ready(ctx, 30*time.Second); err != nil {
 		t.close()
@@ -203,6 +251,11 @@ func (t *target) close() error {
 	var errs []error
 	if t.proc != nil {
 		if err := t.proc.stop(20 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range t.more {
+		if err := p.stop(20 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 	}

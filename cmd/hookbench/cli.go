@@ -40,6 +40,7 @@ type cli struct {
 	Warmup       time.Duration `default:"2s" help:"Load before each measured window that is not counted."`
 	Producers    int           `default:"16" help:"Concurrent producers of the closed-loop scenarios; the baseline uses the same concurrency."`
 	Endpoints    int           `default:"1" help:"Endpoints subscribed to every event in throughput and fail-rate (deliveries = events x endpoints)."`
+	Nodes        int           `default:"1" help:"Postgres: throughput also runs with this many hookd nodes on one schema (producers spread over them), next to the one-node figures of the same run."`
 	PayloadSize  int           `default:"1024" help:"Size of the event payload in bytes (a JSON object)."`
 	BatchSize    int           `default:"100" help:"Events per /v1/events/batch call (1..1000)."`
 	MaxPending   int           `default:"20000" help:"Closed loop: producers wait while accepted minus delivered exceeds this, so the measured window is a steady state rather than a growing backlog."`
@@ -52,10 +53,16 @@ type cli struct {
 	FillTimeout  time.Duration `name:"fill-timeout" default:"30m" help:"Longest time to build the backlog."`
 
 	JSON bool `name:"json" help:"Print one JSON object instead of the table."`
+
+	SVG     string   `name:"svg" help:"Write an SVG chart of the figures to this file: delivered/s ÷ baseline per throughput scenario and the latency percentiles."`
+	SVGFrom []string `name:"svg-from" help:"Draw the --svg chart from saved --json reports instead of running, one series each: label=report.json (repeatable)."`
 }
 
 // validate checks the values kong cannot.
 func (c *cli) validate() error {
+	if len(c.SVGFrom) > 0 && c.SVG == "" {
+		return fmt.Errorf("--svg-from needs --svg FILE")
+	}
 	var names []string
 	for _, s := range c.Scenario {
 		for _, n := range strings.Split(s, ",") {
@@ -101,6 +108,10 @@ func (c *cli) validate() error {
 		return fmt.Errorf("--warmup must not be negative, got %s", c.Warmup)
 	case c.Producers < 1 || c.Producers > 1024:
 		return fmt.Errorf("--producers must be 1..1024, got %d", c.Producers)
+	case c.Nodes < 1 || c.Nodes > 8:
+		return fmt.Errorf("--nodes must be 1..8, got %d", c.Nodes)
+	case c.Nodes > 1 && c.DB == "":
+		return fmt.Errorf("--nodes needs --db postgres://… (SQLite is held by one process)")
 	case c.Endpoints < 1 || c.Endpoints > 100:
 		return fmt.Errorf("--endpoints must be 1..100, got %d", c.Endpoints)
 	case c.PayloadSize < 16 || c.PayloadSize > 256<<10:

@@ -24,6 +24,7 @@ type runResult struct {
 	requests        int64   // requests the routes received
 	ingestErrs      int64
 	drained         bool
+	cpu             *cpuFigures // CPU per delivery in the window; nil when unknown
 }
 
 // deliveryRun creates one endpoint per route and runs --producers closed-loop
@@ -47,13 +48,13 @@ func (b *bench) deliveryRun(ctx context.Context, t *target, s runSpec) (runResul
 	}
 	op := func(ctx context.Context) error {
 		if s.batch {
-			if _, err := t.c.ingestBatch(ctx, b.bodies, false); err != nil {
+			if _, err := t.pick().ingestBatch(ctx, b.bodies, false); err != nil {
 				return err
 			}
 			accepted.Add(int64(b.bodies.n) * fan)
 			return nil
 		}
-		if _, err := t.c.ingestOne(ctx, b.bodies, false); err != nil {
+		if _, err := t.pick().ingestOne(ctx, b.bodies, false); err != nil {
 			return err
 		}
 		accepted.Add(fan)
@@ -68,10 +69,10 @@ func (b *bench) deliveryRun(ctx context.Context, t *target, s runSpec) (runResul
 	done := make(chan loadResult, 1)
 	go func() { done <- loop.run(ctx, op) }()
 	a0, _ := sampleAt(ctx, t0.Add(b.cfg.Warmup), accepted.Load)
-	d0, s0 := delivered(), time.Now()
+	d0, s0, c0 := delivered(), time.Now(), t.cpu.read()
 	waitProfile := b.profile(ctx, t, s.name, 0, b.cfg.Duration)
 	res := <-done
-	a1, d1, s1 := accepted.Load(), delivered(), time.Now()
+	a1, d1, s1, c1 := accepted.Load(), delivered(), time.Now(), t.cpu.read()
 	waitProfile()
 	if res.ok == 0 {
 		return runResult{}, fmt.Errorf("%s: no ingest call succeeded: %v", s.name, res.firstErr)
@@ -80,6 +81,7 @@ func (b *bench) deliveryRun(ctx context.Context, t *target, s runSpec) (runResul
 		ingestedPerSec:  perSec((a1-a0)/fan, s1.Sub(s0)),
 		deliveredPerSec: perSec(d1-d0, s1.Sub(s0)),
 		ingestErrs:      res.errs,
+		cpu:             c0.until(c1).figures(d1-d0, s1.Sub(s0)),
 	}
 	if res.errs > 0 {
 		b.prog.logf("%s: %d ingest calls failed, first: %v", s.name, res.errs, res.firstErr)

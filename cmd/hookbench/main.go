@@ -56,10 +56,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hookbench: %v\n", err)
 		return 2
 	}
+	if len(c.SVGFrom) > 0 {
+		series, err := loadSeries(c.SVGFrom)
+		if err == nil {
+			err = writeSVGFile(c.SVG, series)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "hookbench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	rep, err := runBench(ctx, &c, stderr)
 	if rep != nil {
 		if werr := rep.write(stdout, c.JSON); werr != nil && err == nil {
 			err = werr
+		}
+		if c.SVG != "" {
+			if werr := writeSVGFile(c.SVG, []chartSeries{{label: "hookd, " + rep.Store, rep: rep}}); werr != nil && err == nil {
+				err = werr
+			}
 		}
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -105,11 +106,24 @@ func TestSmokeCrash(t *testing.T) {
 // server) when HOOKD_TEST_POSTGRES_URL is set.
 func TestSmokePostgres(t *testing.T) {
 	t.Parallel()
-	rep := smoke(t, "--scenario", "throughput", "--db", testenv.PostgresURL(t))
+	svg := filepath.Join(t.TempDir(), "chart.svg")
+	rep := smoke(t, "--scenario", "throughput", "--db", testenv.PostgresURL(t), "--nodes", "2", "--svg", svg)
 	if rep.Store != "postgres" {
 		t.Errorf("store: got %q, want postgres", rep.Store)
 	}
 	checkThroughputs(t, rep)
+	for _, k := range []string{"batch-2nodes", "single-2nodes"} {
+		if tp := rep.Throughput[k]; tp == nil || tp.Nodes != 2 || tp.Delivered == 0 {
+			t.Errorf("throughput %s: got %+v, want 2 nodes and deliveries", k, tp)
+		}
+	}
+	if tp := rep.Throughput["batch"]; tp != nil && tp.CPU == nil {
+		t.Errorf("throughput batch: no CPU figures (hookd and the local Postgres)")
+	}
+	raw, err := os.ReadFile(svg)
+	if err != nil || !bytes.HasPrefix(raw, []byte("<svg ")) || !bytes.Contains(raw, []byte("batch ingest")) {
+		t.Errorf("--svg: got %.80q, %v; want an SVG chart", raw, err)
+	}
 }
 
 func TestScenarioSelection(t *testing.T) {
@@ -128,7 +142,7 @@ func TestScenarioSelection(t *testing.T) {
 		{in: []string{""}, wantErr: true},
 	}
 	for _, tt := range tests {
-		c := cli{Scenario: tt.in, Duration: time.Second, Producers: 1, Endpoints: 1, PayloadSize: 1024, BatchSize: 1,
+		c := cli{Scenario: tt.in, Duration: time.Second, Producers: 1, Endpoints: 1, Nodes: 1, PayloadSize: 1024, BatchSize: 1,
 			MaxPending: 1, Rate: 1, Backlog: 1, Kills: 1, KillEvery: time.Second, DrainTimeout: time.Second, FillTimeout: time.Second}
 		err := c.validate()
 		if (err != nil) != tt.wantErr {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -43,16 +45,18 @@ type baselineResult struct {
 }
 
 type throughputResult struct {
-	Mode            string  `json:"mode"` // batch or single
-	Producers       int     `json:"producers"`
-	Endpoints       int     `json:"endpoints"`
-	BatchSize       int     `json:"batch_size"`
-	IngestedPerSec  float64 `json:"ingested_events_per_s"`
-	DeliveredPerSec float64 `json:"delivered_per_s"` // deliveries (events x endpoints) per second
-	Ratio           float64 `json:"ratio"`           // DeliveredPerSec / baseline
-	Delivered       int64   `json:"delivered"`       // in the whole run
-	IngestErrors    int64   `json:"ingest_errors"`
-	PeakRSSBytes    int64   `json:"peak_rss_bytes"` // -1 when unknown
+	Mode            string      `json:"mode"`  // batch or single
+	Nodes           int         `json:"nodes"` // hookd processes on one store
+	Producers       int         `json:"producers"`
+	Endpoints       int         `json:"endpoints"`
+	BatchSize       int         `json:"batch_size"`
+	IngestedPerSec  float64     `json:"ingested_events_per_s"`
+	DeliveredPerSec float64     `json:"delivered_per_s"` // deliveries (events x endpoints) per second
+	Ratio           float64     `json:"ratio"`           // DeliveredPerSec / baseline
+	Delivered       int64       `json:"delivered"`       // in the whole run
+	IngestErrors    int64       `json:"ingest_errors"`
+	PeakRSSBytes    int64       `json:"peak_rss_bytes"` // -1 when unknown
+	CPU             *cpuFigures `json:"cpu,omitempty"`  // per delivery in the window
 }
 
 type latencyResult struct {
@@ -70,19 +74,23 @@ type latencyResult struct {
 	IngestP50Ms  float64 `json:"ingest_p50_ms"` // the POST /v1/events call alone
 	IngestP99Ms  float64 `json:"ingest_p99_ms"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// CPU per event delivered in the window (at this fixed rate the fixed
+	// cost per transaction shows, unlike in the closed-loop scenarios).
+	CPU *cpuFigures `json:"cpu,omitempty"`
 }
 
 type failRateResult struct {
-	FailShare        float64 `json:"fail_share"`
-	DeliveredPerSec  float64 `json:"delivered_per_s"`
-	Ratio            float64 `json:"ratio"`              // ÷ baseline
-	VsThroughput     float64 `json:"vs_throughput"`      // ÷ throughput batch delivered/s; 0 when not measured
-	AttemptsPerEvent float64 `json:"attempts_per_event"` // requests received ÷ deliveries succeeded
-	Requests         int64   `json:"requests"`
-	Delivered        int64   `json:"delivered"`
-	Accepted         int64   `json:"accepted"`
-	Drained          bool    `json:"drained"` // every accepted delivery arrived before --drain-timeout
-	IngestErrors     int64   `json:"ingest_errors"`
+	FailShare        float64     `json:"fail_share"`
+	DeliveredPerSec  float64     `json:"delivered_per_s"`
+	Ratio            float64     `json:"ratio"`              // ÷ baseline
+	VsThroughput     float64     `json:"vs_throughput"`      // ÷ throughput batch delivered/s; 0 when not measured
+	AttemptsPerEvent float64     `json:"attempts_per_event"` // requests received ÷ deliveries succeeded
+	Requests         int64       `json:"requests"`
+	Delivered        int64       `json:"delivered"`
+	Accepted         int64       `json:"accepted"`
+	Drained          bool        `json:"drained"` // every accepted delivery arrived before --drain-timeout
+	IngestErrors     int64       `json:"ingest_errors"`
+	CPU              *cpuFigures `json:"cpu,omitempty"` // per delivery in the window
 }
 
 type backlogResult struct {
@@ -139,19 +147,23 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 	if b := r.Baseline; b != nil {
 		fmt.Fprintf(tw, "baseline\tloopback HTTP requests/s (concurrency %d)\t%.0f\n", b.Concurrency, b.RequestsPerSec)
 	}
-	for _, mode := range []string{"batch", "single"} {
+	for _, mode := range throughputKeys(r.Throughput) {
 		t := r.Throughput[mode]
-		if t == nil {
-			continue
-		}
 		fmt.Fprintf(tw, "throughput %s\tdelivered/s (ratio to baseline)\t%.0f (%.2f)\n", mode, t.DeliveredPerSec, t.Ratio)
+		if n := t.Nodes; n > 1 {
+			if one := r.Throughput[t.Mode]; one != nil && one.DeliveredPerSec > 0 {
+				fmt.Fprintf(tw, "\t%d nodes ÷ 1 node\t%.2f\n", n, t.DeliveredPerSec/one.DeliveredPerSec)
+			}
+		}
 		fmt.Fprintf(tw, "\tingested events/s\t%.0f\n", t.IngestedPerSec)
 		fmt.Fprintf(tw, "\tpeak server RSS\t%s\n", mib(t.PeakRSSBytes))
+		writeCPU(tw, t.CPU)
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(tw, "latency\tingest start → arrival at %.0f/s: p50 / p95 / p99 / max\t%.1f / %.1f / %.1f / %.1f ms\n", l.RatePerSec, l.P50Ms, l.P95Ms, l.P99Ms, l.MaxMs)
 		fmt.Fprintf(tw, "\tPOST /v1/events alone: p50 / p99\t%.1f / %.1f ms\n", l.IngestP50Ms, l.IngestP99Ms)
 		fmt.Fprintf(tw, "\tmeasured / undelivered / skipped\t%d / %d / %d\n", l.Measured, l.Undelivered, l.Skipped)
+		writeCPU(tw, l.CPU)
 	}
 	if f := r.FailRate; f != nil {
 		fmt.Fprintf(tw, "fail-rate %.0f%%\tdelivered/s (ratio to baseline)\t%.0f (%.2f)\n", f.FailShare*100, f.DeliveredPerSec, f.Ratio)
@@ -159,6 +171,7 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 			fmt.Fprintf(tw, "\tvs throughput batch\t%.2f\n", f.VsThroughput)
 		}
 		fmt.Fprintf(tw, "\tattempts per delivered event\t%.3f\n", f.AttemptsPerEvent)
+		writeCPU(tw, f.CPU)
 	}
 	if b := r.Backlog; b != nil {
 		fmt.Fprintf(tw, "backlog\tpending deliveries at release\t%d\n", b.Pending)
@@ -194,6 +207,31 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 		fmt.Fprintf(tw, "ERROR %s\t%s\n", name, e)
 	}
 	return tw.Flush()
+}
+
+// writeCPU prints the CPU figures of a window, when known.
+func writeCPU(w io.Writer, c *cpuFigures) {
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "\tCPU ms per delivery: hookd / postgres (cores busy)\t%.3f / %.3f (%.2f / %.2f)\n", c.HookdMsPer, c.PostgresMsPer, c.HookdCores, c.PostgresCores)
+	fmt.Fprintf(w, "\tdelivered per CPU-second (hookd + postgres)\t%.0f\n", c.PerCPUSecond)
+}
+
+// throughputKeys orders the throughput results: batch, single, then the
+// multi-node ones.
+func throughputKeys(m map[string]*throughputResult) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b) // "batch" < "single" < "batch-3nodes" < "single-3nodes"
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
 }
 
 func mib(b int64) string {

@@ -27,7 +27,7 @@ func (b *bench) failRate(ctx context.Context) (err error) {
 	}
 	f := &failRateResult{
 		FailShare: b.cfg.FailRate, DeliveredPerSec: r.deliveredPerSec, Ratio: b.ratio(r.deliveredPerSec),
-		Requests: r.requests, Delivered: r.delivered, Accepted: r.accepted, Drained: r.drained, IngestErrors: r.ingestErrs,
+		Requests: r.requests, Delivered: r.delivered, Accepted: r.accepted, Drained: r.drained, IngestErrors: r.ingestErrs, CPU: r.cpu,
 	}
 	if r.delivered > 0 {
 		f.AttemptsPerEvent = float64(r.requests) / float64(r.delivered)

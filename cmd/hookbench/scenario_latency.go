@@ -59,7 +59,18 @@ func (b *bench) latency(ctx context.Context) (err error) {
 	t0 := time.Now()
 	waitProfile := b.profile(ctx, t, "latency", b.cfg.Warmup, b.cfg.Duration)
 	loop := openLoop{rate: b.cfg.Rate, duration: total, maxOutstanding: max(100, int(b.cfg.Rate))}
+	var c0 cpuSample
+	var n0 int64
+	var w0 time.Time
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		_, w0 = sampleAt(ctx, t0.Add(b.cfg.Warmup), rt.delivered.Load)
+		n0, c0 = rt.delivered.Load(), t.cpu.read()
+	}()
 	sent, skipped := loop.run(ctx, op)
+	<-sampled
+	n1, w1, c1 := rt.delivered.Load(), time.Now(), t.cpu.read()
 	waitProfile()
 
 	b.prog.phase("latency: waiting for stragglers", 0, nil)
@@ -89,6 +100,7 @@ func (b *bench) latency(ctx context.Context) (err error) {
 		RatePerSec: b.cfg.Rate, Sent: sent, Skipped: skipped, Accepted: len(accepted), Measured: len(lat),
 		Undelivered: undelivered, IngestErrors: errs, P50Ms: q[0], P95Ms: q[1], P99Ms: q[2], MaxMs: maxMs,
 		IngestP50Ms: iq[0], IngestP99Ms: iq[1], PeakRSSBytes: t.peakRSS(),
+		CPU: c0.until(c1).figures(n1-n0, w1.Sub(w0)),
 	}
 	if errs > 0 {
 		b.prog.logf("latency: %d ingest calls failed, first: %v", errs, firstEr)

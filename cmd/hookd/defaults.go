@@ -10,6 +10,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/ingest"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/scheduler"
 	"github.com/hookd/hookd/ui"
@@ -54,6 +55,7 @@ func flagDefaults() kong.Vars {
 		"default_workers":                  strconv.Itoa(dispatch.DefaultWorkers),
 		"default_max_in_flight":            strconv.Itoa(dispatch.DefaultMaxInFlight),
 		"default_poll_interval":            duration(dispatch.DefaultPollInterval),
+		"default_ingest_lease":             strconv.FormatBool(ingest.DefaultLeaseAtCommit),
 		"default_rotation_grace":           duration(api.DefaultRotationGrace),
 		"default_circuit_threshold":        strconv.Itoa(hookd.DefaultCircuitThreshold),
 		"default_circuit_cooldown":         duration(hookd.DefaultCircuitCooldown),

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/ingest"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/scheduler"
 	"github.com/hookd/hookd/ui"
@@ -62,6 +63,7 @@ func TestServeDefaults(t *testing.T) {
 		ShutdownGrace: defaultShutdownGrace, Retention: scheduler.DefaultRetention, StatsRetention: hookd.DefaultStatsRetention,
 		AutoReplayInterval: scheduler.DefaultAutoReplayInterval, Workers: dispatch.DefaultWorkers,
 		MaxInFlight: dispatch.DefaultMaxInFlight, PollInterval: dispatch.DefaultPollInterval,
+		IngestLease:   ingest.DefaultLeaseAtCommit,
 		RotationGrace: api.DefaultRotationGrace, CircuitThreshold: hookd.DefaultCircuitThreshold,
 		CircuitCooldown: hookd.DefaultCircuitCooldown, MaxEndpointsPerTenant: api.DefaultMaxEndpointsPerTenant,
 		LogLevel: defaultLogLevel, LogFormat: defaultLogFormat,

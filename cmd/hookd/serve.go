@@ -170,7 +170,11 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.recovered, s.dispatcher.Wake))
 	}
 	s.scheduler = scheduler.New(s.store, scheduler.Config{Owner: owner, Jobs: jobs, Logger: log})
-	s.committer = ingest.New(s.store, ingest.Config{OnCommit: s.dispatcher.Wake})
+	icfg := ingest.Config{OnCommit: s.dispatcher.Wake}
+	if cfg.IngestLease {
+		icfg.Dispatcher = s.dispatcher
+	}
+	s.committer = ingest.New(s.store, icfg)
 	s.keys = auth.NewKeys(s.store, auth.KeysOptions{AdminHash: keyHash, Logger: log})
 	if s.portal, err = auth.NewPortal(ctx, s.store, auth.PortalOptions{}); err != nil {
 		return nil, err
