@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test build bench vet
+# `make check` is what CI runs before `make test`; `make short` is the inner loop.
+.PHONY: run test short check lint race cross tidy build bench vet
 
 # Run hookd on its embedded SQLite database (hookd.db in this folder).
 run:
@@ -10,6 +11,38 @@ run:
 test:
 	go vet ./...
 	go test -count=1 -timeout 15m ./...
+
+# The fast inner loop: long tests (the real binary, hookbench) skip under -short.
+short:
+	go test -short -count=1 ./...
+
+# Packages that run goroutines of their own, tested under the race detector.
+RACE_PKGS = ./dispatch/... ./ingest/... ./scheduler/... ./sqlite/... ./postgres/... ./webhook/... ./auth/...
+
+# What the toolchain holds the code to (CI runs it before make test).
+check: vet
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$out"; exit 1; fi
+	go mod tidy -diff
+	golangci-lint run ./...
+	GOOS=windows go build ./...
+	GOOS=darwin go build ./...
+	go test -race -short -count=1 -timeout 15m $(RACE_PKGS)
+
+vet:
+	go vet ./...
+
+lint:
+	golangci-lint run ./...
+
+race:
+	go test -race -short -count=1 -timeout 15m $(RACE_PKGS)
+
+cross:
+	GOOS=windows go build ./...
+	GOOS=darwin go build ./...
+
+tidy:
+	go mod tidy
 
 build:
 	go build -buildvcs=auto -o hookd ./cmd/hookd

@@ -1,18 +1,17 @@
 package sqlite
 
 import (
-	"errors"
 	"fmt"
 	"os"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/hookd/hookd"
 )
 
-// fileLock is an exclusive flock on "<db path>.lock" held for the life of a
+// fileLock is an exclusive lock on "<db path>.lock" held for the life of a
 // Store, so that two hookd processes never share one database (the single
-// writer is what makes SQLite's claims and group commit correct).
+// writer is what makes SQLite's claims and group commit correct). The lock
+// itself is per platform: flock on Unix (lock_unix.go), LockFileEx on
+// Windows (lock_windows.go); elsewhere Open refuses (lock_other.go).
 type fileLock struct {
 	f *os.File
 }
@@ -23,9 +22,10 @@ func lockFile(path string) (*fileLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	held, err := lockExclusive(f)
+	if err != nil || held {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		if held {
 			return nil, hookd.Errorf(hookd.ECONFLICT, "database %s is in use by another hookd process", path)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path+".lock", err)
@@ -35,6 +35,9 @@ func lockFile(path string) (*fileLock, error) {
 
 // release drops the lock. The lock file stays; it is harmless.
 func (l *fileLock) release() error {
-	err := unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
-	return errors.Join(err, l.f.Close())
+	err := unlock(l.f)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,10 @@ import (
 var hookdBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // the smoke tests skip; nothing to build
+	}
 	dir, err := os.MkdirTemp("", "hookbench-test-")
 	if err != nil {
 		panic(err)
@@ -37,6 +42,9 @@ func TestMain(m *testing.M) {
 // smoke runs hookbench with tiny sizes and returns its JSON report.
 func smoke(t *testing.T, args ...string) *report {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs hookbench against the real binary")
+	}
 	args = append([]string{
 		"--hookd", hookdBin, "--json", "--duration", "1s", "--warmup", "200ms", "--producers", "4",
 		"--rate", "100", "--backlog", "2000", "--kills", "2", "--kill-every", "1s", "--drain-timeout", "90s",

@@ -26,6 +26,9 @@ var (
 // hookdBinary builds cmd/hookd once per test run and returns its path.
 func hookdBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds and runs the hookd binary")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "hookd-bin-")
 		if err != nil {
