@@ -51,7 +51,7 @@ type config struct {
 	APIRateLimit             float64       `name:"api-rate-limit" default:"${default_api_rate_limit}" help:"API requests per second (and burst) of each key without a rate_limit_per_second of its own (0: no limit)."`
 	PublicURL                string        `name:"public-url" help:"Scheme and host that portal links point to, e.g. https://hooks.example.com (default: the Host the request came to)."`
 	PollOnly                 bool          `help:"Postgres: do not LISTEN for wake-ups, poll only (for pgbouncer transaction pooling)."`
-	MaxConnections           int           `name:"max-connections" default:"0" help:"Most API connections open at once (more wait in the listen backlog); 0 sizes it from the descriptor limit."`
+	MaxConnections           int           `name:"max-connections" default:"${default_max_connections}" help:"Most API connections open at once (more wait in the listen backlog); 0 sizes it from the descriptor limit."`
 	IngestLease              bool          `name:"ingest-lease" default:"${default_ingest_lease}" negatable:"" help:"Lease the deliveries of an ingest commit to this node's dispatcher in the same transaction when it has room, and hand them over in memory (no claim query); --no-ingest-lease sends everything through the claim path."`
 	PprofAddr                string        `name:"pprof-addr" help:"Serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Off by default."`
 	PortalFrameAncestors     string        `name:"portal-frame-ancestors" default:"${default_portal_frame_ancestors}" help:"Origins that may embed the dashboard and customer portal in an iframe (CSP frame-ancestors sources, space-separated, e.g. 'https://app.example.com'); 'none' forbids framing."`

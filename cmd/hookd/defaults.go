@@ -24,6 +24,8 @@ const (
 	defaultShutdownGrace = 30 * time.Second
 	defaultLogLevel      = "info"
 	defaultLogFormat     = "text"
+	// flagMaxConnections 0 sizes --max-connections from the descriptor limit (connlimit.go).
+	flagMaxConnections = 0
 	// defaultServer is where the client subcommands find the server.
 	defaultServer = "http://" + defaultAddr
 	// defaultListenAddr and defaultListenStatus are `hookd listen`'s.
@@ -69,6 +71,7 @@ func flagDefaults() kong.Vars {
 		"default_alert_min_attempts":       strconv.Itoa(scheduler.DefaultAlertMinAttempts),
 		"default_metrics_refresh":          duration(metrics.DefaultRefreshInterval),
 		"default_metrics_endpoint_labels":  strconv.Itoa(metrics.DefaultEndpointLabels),
+		"default_max_connections":          strconv.Itoa(flagMaxConnections),
 		"default_log_level":                defaultLogLevel,
 		"default_portal_frame_ancestors":   ui.DefaultFrameAncestors,
 		"default_log_format":               defaultLogFormat,
