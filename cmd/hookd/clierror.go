@@ -38,7 +38,7 @@ func hintFor(status int, code, message string) string {
 	switch {
 	case status == 401:
 		return "hint: set HOOKD_API_KEY (or --api-key) to the server's key; `hookd serve --dev` prints its key at start"
-	case strings.Contains(message, "private or reserved range") || strings.Contains(message, "private destination"):
+	case strings.Contains(message, "private or reserved") || strings.Contains(message, "in a refused range") || strings.Contains(message, "private destination"):
 		return "hint: the server refuses private destinations; start it with --allow-private-destinations (or --dev for a local walk-through)"
 	case status == 404 && code == "not_found" && strings.HasPrefix(message, "no route"):
 		return "hint: is --server (HOOKD_SERVER) a hookd server of this version?"
