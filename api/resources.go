@@ -62,7 +62,7 @@ func circuitOut(c hookd.Circuit, now time.Time) circuitJSON {
 func endpointOut(e *hookd.Endpoint, now time.Time) endpointJSON {
 	out := endpointJSON{
 		Circuit: circuitOut(e.Circuit, now),
-		ID: e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
+		ID:      e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
 		EventTypes: e.EventTypes, Secret: e.Secret, Headers: e.Headers,
 		MaxAttempts: e.MaxAttempts, RateLimitPerSecond: e.RateLimitPerSecond, MaxInFlight: e.MaxInFlight,
 		Disabled: e.Disabled, DisabledReason: e.DisabledReason,

@@ -40,7 +40,7 @@ type Config struct {
 	// Alerts lists the firing alerts shown by GET /v1/stats (default: the
 	// Store's ListAlerts when it has one; none otherwise).
 	Alerts AlertLister
-	Store Store
+	Store  Store
 	// Ingest commits events; default: Store.IngestEvents directly (no
 	// group commit).
 	Ingest Ingester
