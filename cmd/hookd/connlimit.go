@@ -3,22 +3,11 @@ package main
 import (
 	"net"
 	"sync"
-	"syscall"
 )
 
 // connReserve is the number of file descriptors kept out of the API's
 // connection cap for the database, outgoing deliveries and logs.
 const connReserve = 256
-
-// defaultMaxConnections sizes --max-connections 0 from the descriptor
-// limit (RLIMIT_NOFILE): half of what the reserve leaves, at least 32.
-func defaultMaxConnections() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
-		return 4096
-	}
-	return max(32, (int(lim.Cur)-connReserve)/2)
-}
 
 // limitListener accepts at most n connections at a time: Accept waits for
 // a slot, so a flood of clients queues in the kernel's backlog instead of
