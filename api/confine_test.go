@@ -64,12 +64,11 @@ type want struct {
 // and tenant b's key get. path and body may create what they need (a
 // DELETE gets a fresh resource of tenant a each time).
 type matrixCase struct {
-	path      func(m *matrix) string
-	body      string
-	shows     func(m *matrix) string // for lists: the id tenant a's key must see and b's must not
-	admin     want
-	a, b      want
-	needsStat bool
+	path  func(m *matrix) string
+	body  string
+	shows func(m *matrix) string // for lists: the id tenant a's key must see and b's must not
+	admin want
+	a, b  want
 }
 
 func fixed(p string) func(*matrix) string { return func(*matrix) string { return p } }

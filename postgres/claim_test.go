@@ -119,11 +119,9 @@ func TestClaimConcurrent(t *testing.T) {
 	t.Parallel()
 	s, _ := open(t, Options{PollOnly: true, MaxConns: 8})
 	const endpoints, per, capN = 4, 40, 5
-	var eps []*hookd.Endpoint
 	for range endpoints {
 		e := newEndpoint(t, s, nil)
 		seed(t, s, e, per, t0)
-		eps = append(eps, e)
 	}
 	now := t0.Add(time.Second)
 	for _, capped := range []int{capN, 0} {

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
@@ -209,18 +208,6 @@ func (br *browser) form(path string, kv ...string) page {
 		f.Add(kv[i], kv[i+1])
 	}
 	return br.post(path, f)
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // tenantKey creates an API key confined to tenant and returns it.

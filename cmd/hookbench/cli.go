@@ -135,6 +135,3 @@ func (c *cli) validate() error {
 	}
 	return nil
 }
-
-// wants reports whether scenario name is selected.
-func (c *cli) wants(name string) bool { return slices.Contains(c.Scenario, name) }

@@ -181,14 +181,3 @@ func (rt *route) has(id string) bool {
 	_, ok := rt.firstArrival(id)
 	return ok
 }
-
-// ids returns every id answered 2xx.
-func (rt *route) ids() []string {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	out := make([]string, 0, len(rt.arrivals))
-	for id := range rt.arrivals {
-		out = append(out, id)
-	}
-	return out
-}

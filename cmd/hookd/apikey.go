@@ -27,9 +27,9 @@ func apiKeyHash(ctx context.Context, s hookd.Store, given string, out io.Writer)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		key := newAPIKey()
 		h := sha256.Sum256([]byte(key))
-		ok, err := s.PutSettingIfAbsent(ctx, apiKeySetting, hex.EncodeToString(h[:]))
-		if err != nil {
-			return sum, fmt.Errorf("store api key: %w", err)
+		ok, perr := s.PutSettingIfAbsent(ctx, apiKeySetting, hex.EncodeToString(h[:]))
+		if perr != nil {
+			return sum, fmt.Errorf("store api key: %w", perr)
 		}
 		if ok {
 			fmt.Fprintf(out, "hookd: generated API key (shown once, store it now): %s\n", key)

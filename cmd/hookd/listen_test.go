@@ -100,11 +100,17 @@ func TestListenForwardTo(t *testing.T) {
 		if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted || app.count() != 2 {
 			t.Errorf("--accept-invalid: got %v %v and %d requests at the app, want 202 and 2", resp.StatusCode, err, app.count())
 		}
+		if err == nil {
+			resp.Body.Close()
+		}
 		strict, _ := startListen(t, "--secret", ep.Secret, "--status", "200")
 		req, _ = http.NewRequest("POST", strict, bytes.NewReader(tampered))
 		req.Header = got.Header.Clone()
 		if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("--status 200 with an invalid signature: got %v %v, want 401", resp.StatusCode, err)
+		}
+		if err == nil {
+			resp.Body.Close()
 		}
 
 		// The app down: 502 to hookd, and the line says so.
