@@ -52,6 +52,22 @@ func chromiumPath(t *testing.T) string {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
+	// Chromium's helper processes may still write to the profile for a
+	// moment after the browser exits, which makes t.TempDir's cleanup fail;
+	// the profile gets its own folder, removed with a few retries.
+	profile, err := os.MkdirTemp("", "hookd-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50; i++ {
+			if err = os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s not removed: %v", profile, err)
+	})
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -61,7 +77,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 800),
 	)
 	ctx, cancel := chromedp.NewContext(alloc)
