@@ -199,6 +199,17 @@ type EndpointTotals struct {
 	Latency    LatencyHistogram
 }
 
+// EndpointSeries is one endpoint's series over a window
+// (Store.StatsByEndpointSeries).
+type EndpointSeries struct {
+	EndpointID string
+	TenantID   string
+	// Buckets are the buckets with attempts, oldest first; each Start is
+	// a multiple of the series' bucket size since the Unix epoch (UTC),
+	// so the first and last may be cut by the window.
+	Buckets []StatsBucket
+}
+
 // DisplayState is the state c shows at now: an open circuit whose
 // OpenUntil has passed lets one probe through, which is half_open.
 func (c Circuit) DisplayState(now time.Time) CircuitState {

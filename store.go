@@ -199,6 +199,20 @@ type Store interface {
 	// StatsByEndpoint returns the totals over [since, until) (whole
 	// minutes) of every endpoint with attempts in it, by endpoint id.
 	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]EndpointTotals, error)
+	// StatsByEndpointSeries returns, in one read transaction, the series
+	// of every endpoint (of tenantID when non-nil) with attempts in
+	// [since, until) (rounded out to whole minutes, as ReadStats), in
+	// buckets of size bucket: a whole number of minutes, aligned as
+	// StatsQuery.Bucket (multiples since the Unix epoch, so the first and
+	// last may be cut by the window). Buckets without attempts are left
+	// out. Endpoints come by id. It sums the same rollups as ReadStats
+	// (whole hours from the hour rows when bucket is a whole number of
+	// hours), so an endpoint's buckets equal ReadStats' series of it and
+	// add up to its StatsByEndpoint totals over the window. EINVALID when
+	// since or until is zero, until < since, or bucket is not a positive
+	// whole number of minutes. The dashboard's overview reads its
+	// sparklines with it.
+	StatsByEndpointSeries(ctx context.Context, tenantID *string, since, until time.Time, bucket time.Duration) ([]EndpointSeries, error)
 	// PurgeStats deletes, from each rollup table, at most limit minute rows
 	// that start before minutesBefore and at most limit hour rows that
 	// start before hoursBefore; it returns how many rows it deleted in all

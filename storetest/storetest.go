@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"StatsRollups", testStatsRollups},
 		{"StatsCircuit", testStatsCircuit},
 		{"PurgeStats", testPurgeStats},
+		{"StatsByEndpointSeries", testStatsByEndpointSeries},
 		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {

@@ -13,15 +13,16 @@ import (
 type statsStore interface {
 	ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error)
 	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error)
+	StatsByEndpointSeries(ctx context.Context, tenantID *string, since, until time.Time, bucket time.Duration) ([]hookd.EndpointSeries, error)
 	DeliveryCounts(ctx context.Context, tenantID *string) ([]hookd.EndpointDeliveryCounts, error)
 	ListAlerts(ctx context.Context) ([]hookd.Alert, error)
 }
 
 // StoreStats returns the StatsSource over the store's rollups. The
-// overview reads every endpoint at once: StatsByEndpoint for the last hour
-// and for each hour of the last day (the sparklines; whole hours come from
-// the hour rollups), one DeliveryCounts and the alerts — never one query
-// per endpoint.
+// overview reads every endpoint at once, in four reads: StatsByEndpoint
+// for the last hour, StatsByEndpointSeries for the hours of the last day
+// (the sparklines; whole hours come from the hour rollups), one
+// DeliveryCounts and the alerts — never one query per endpoint or hour.
 func StoreStats(store statsStore) StatsSource { return storeStats{store, time.Now} }
 
 type storeStats struct {
@@ -91,45 +92,31 @@ func (st storeStats) Overview(ctx context.Context, tenant *string) (map[string]*
 			h.Hour.P50, h.Hour.P95, h.Hour.P99 = quantiles(&t.Latency)
 		}
 	}
-	// The last day, one bucket per hour: the totals are their sum.
+	// The last day, one bucket per hour, in one read: the totals are
+	// their sum.
 	since, until = hookd.StatsWindow(now, 24*time.Hour)
 	starts := hookd.SeriesStarts(since, until, time.Hour)
-	days := map[string]*hookd.StatsCounts{}
-	for i, start := range starts {
-		from, to := start, start.Add(time.Hour)
-		if from.Before(since) {
-			from = since
-		}
-		if to.After(until) {
-			to = until
-		}
-		ts, err := st.s.StatsByEndpoint(ctx, from, to)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, t := range ts {
-			if !in(t.TenantID) {
-				continue
-			}
-			h := get(t.EndpointID)
-			if h.Day.Series == nil {
-				h.Day.Series = make([]Bucket, len(starts))
-				for j, s := range starts {
-					h.Day.Series[j].Start = s
-				}
-			}
-			c := hookd.StatsCounts{Attempts: t.Attempts, Succeeded: t.Succeeded, Failed: t.Failed, Latency: t.Latency}
-			h.Day.Series[i] = bucketOf(start, &c)
-			if days[t.EndpointID] == nil {
-				days[t.EndpointID] = &hookd.StatsCounts{}
-			}
-			days[t.EndpointID].Add(&c)
-		}
+	series, err := st.s.StatsByEndpointSeries(ctx, tenant, since, until, time.Hour)
+	if err != nil {
+		return nil, nil, err
 	}
-	for id, c := range days {
-		h := health[id]
-		h.Day.Attempts, h.Day.Succeeded, h.Day.Failed = c.Attempts, c.Succeeded, c.Failed
-		h.Day.P50, h.Day.P95, h.Day.P99 = quantiles(&c.Latency)
+	for i := range series {
+		es := &series[i]
+		h := get(es.EndpointID)
+		h.Day.Series = make([]Bucket, len(starts))
+		for k, s := range starts {
+			h.Day.Series[k].Start = s
+		}
+		var day hookd.StatsCounts
+		for j := range es.Buckets {
+			sb := &es.Buckets[j]
+			if k := int(sb.Start.Sub(starts[0]) / time.Hour); k >= 0 && k < len(starts) {
+				h.Day.Series[k] = bucketOf(starts[k], &sb.StatsCounts)
+			}
+			day.Add(&sb.StatsCounts)
+		}
+		h.Day.Attempts, h.Day.Succeeded, h.Day.Failed = day.Attempts, day.Succeeded, day.Failed
+		h.Day.P50, h.Day.P95, h.Day.P99 = quantiles(&day.Latency)
 	}
 	cs, err := st.s.DeliveryCounts(ctx, tenant)
 	if err != nil {

@@ -297,6 +297,15 @@ func Check(since, until time.Time, bucket time.Duration) error {
 	return nil
 }
 
+// CheckSeries validates the window and bucket of a series read
+// (StatsByEndpointSeries): as Check, and the bucket must be positive.
+func CheckSeries(since, until time.Time, bucket time.Duration) error {
+	if bucket <= 0 {
+		return hookd.Errorf(hookd.EINVALID, "stats: bucket %s is not a positive whole number of minutes", bucket)
+	}
+	return Check(since, until, bucket)
+}
+
 // Endpoint is what a stats read takes from an endpoint row.
 type Endpoint struct {
 	Circuit     hookd.Circuit

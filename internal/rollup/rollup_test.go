@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -50,5 +51,27 @@ func TestBatchRows(t *testing.T) {
 	}
 	if r := rows[0]; r.Attempts != 2 || r.Failed != 2 || r.Codes[500] != 2 || r.Latency[hookd.LatencyBucket(time.Second)] != 2 {
 		t.Errorf("ep_a minute row: got %+v", r)
+	}
+}
+
+func TestSeriesBuilder(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.UTC) }
+	b := NewSeriesBuilder(at(8, 30), at(12, 0), 2*time.Hour)
+	one := &hookd.StatsCounts{Attempts: 1, Succeeded: 1}
+	b.Add("ep_b", "t", at(11, 0), one)
+	b.Add("ep_a", "t", at(9, 59), one)  // bucket 08:00
+	b.Add("ep_a", "t", at(10, 0), one)  // bucket 10:00
+	b.Add("ep_a", "t", at(11, 30), one) // bucket 10:00 again
+	b.Add("ep_a", "t", at(8, 30), one)  // out of order: bucket 08:00
+	b.Add("ep_a", "t", at(6, 0), one)   // out of order, new bucket first
+	var got []string
+	for _, s := range b.Series() {
+		for _, sb := range s.Buckets {
+			got = append(got, fmt.Sprintf("%s %s %d", s.EndpointID, sb.Start.Format("15:04"), sb.Attempts))
+		}
+	}
+	want := []string{"ep_a 06:00 1", "ep_a 08:00 2", "ep_a 10:00 2", "ep_b 10:00 1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
