@@ -142,13 +142,17 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Stop stops claiming, lets in-flight attempts finish until ctx is done (the
-// grace period) and then cancels the rest, records every finished attempt,
-// releases the claims that were not attempted, and returns. It returns nil on
-// a clean drain; an error when the grace period ran out or when completions
-// could not be recorded (their deliveries are redelivered once their lease
-// expires). Stop before Start, or a second Stop, does nothing and returns
-// nil.
+// Stop stops claiming, lets in-flight attempts finish, cancels those still
+// running when the grace period is over, records every finished attempt,
+// releases the claims that were not attempted or were canceled, and
+// returns. When ctx has a deadline the grace period ends a fifth of the
+// time left before it (at most recordReserve): the rest is for recording
+// and releasing, so those writes finish before ctx ends too. An attempt
+// the grace cut is released for redelivery (it spends no attempt) and is
+// not an error: Stop logs one warning with the count. It returns an error
+// when completions could not be recorded or the canceled claims not
+// released (their deliveries are redelivered once their lease expires).
+// Stop before Start, or a second Stop, does nothing and returns nil.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	if !d.started || d.stopping {
@@ -159,6 +163,13 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.stopping = true
 	d.mu.Unlock()
 
+	grace := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		grace, cancel = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/5, recordReserve)))
+		defer cancel()
+	}
+
 	d.loopCancel()
 	<-d.loopDone
 
@@ -167,11 +178,11 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		d.workers.Wait()
 		close(idle)
 	}()
-	var graceErr error
+	cut := false
 	select {
 	case <-idle:
-	case <-ctx.Done():
-		graceErr = fmt.Errorf("stop: grace period over, in-flight attempts canceled: %w", ctx.Err())
+	case <-grace.Done():
+		cut = true
 		d.sendCancel()
 		<-idle
 	}
@@ -186,9 +197,17 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Unlock()
 	var relErr error
 	if len(ids) > 0 {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if ctx.Err() != nil {
+			// No time left: try once more rather than leave the
+			// deliveries to wait for their lease to expire.
+			rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		}
 		if err := d.store.ReleaseDeliveries(rctx, d.cfg.Owner, ids); err != nil {
-			relErr = fmt.Errorf("stop: release %d claims: %w", len(ids), err)
+			relErr = fmt.Errorf("stop: grace period over, release %d canceled attempts: %w", len(ids), err)
+		} else if cut {
+			d.log.Warn("shutdown grace over: in-flight attempts canceled, their deliveries released for redelivery",
+				"released", len(ids))
 		}
 		cancel()
 	}
@@ -196,8 +215,12 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		d.transport.CloseIdleConnections()
 		d.opsTransport.CloseIdleConnections()
 	}
-	return errors.Join(graceErr, recErr, relErr)
+	return errors.Join(recErr, relErr)
 }
+
+// recordReserve bounds the time Stop keeps, after cutting in-flight
+// attempts, for recording and releasing them.
+const recordReserve = 3 * time.Second
 
 // state returns the endpoint's state, refreshed from ep. Call with d.mu held.
 func (d *Dispatcher) state(ep *hookd.Endpoint) *endpointState {

@@ -73,6 +73,7 @@ type server struct {
 type part struct {
 	name string
 	svc  hookd.Service
+	stop stopStep // which share of --shutdown-grace its Stop gets
 }
 
 // parts lists the long-running parts in the order Run starts them; shutdown
@@ -81,25 +82,28 @@ type part struct {
 //     ingest commits complete, so every 202 stays true);
 //  2. ingest: the group committer commits what is queued;
 //  3. dispatcher: no new claims, in-flight attempts finish within
-//     --shutdown-grace and are recorded, unstarted claims are released;
+//     --shutdown-grace and are recorded, unstarted claims are released; an
+//     attempt the grace cuts is released for redelivery (one warning line
+//     gives the count; it is not an error);
 //  4. scheduler: its periodic jobs end;
 //  5. metrics: the gauge refresh ends;
 //  6. pprof (with --pprof-addr), so profiles cover the whole shutdown;
 //
 // and then the store closes (operational events are stored deliveries, so
-// none is lost). A new long-running part is added here, at
-// the place its dependencies give it.
+// none is lost). Each step has a deadline of its own inside the grace (see
+// stopStep). A new long-running part is added here, at the place its
+// dependencies give it.
 func (s *server) parts() []part {
 	var ps []part
 	if s.pprof != nil {
-		ps = append(ps, part{"pprof", s.pprof})
+		ps = append(ps, part{"pprof", s.pprof, stopTail})
 	}
 	return append(ps,
-		part{"metrics", s.gauges},
-		part{"scheduler", s.scheduler},
-		part{"dispatcher", s.dispatcher},
-		part{"ingest", s.committer},
-		part{"http", s.http},
+		part{"metrics", s.gauges, stopTail},
+		part{"scheduler", s.scheduler, stopTail},
+		part{"dispatcher", s.dispatcher, stopDrain},
+		part{"ingest", s.committer, stopDrain},
+		part{"http", s.http, stopRequests},
 	)
 }
 
@@ -271,16 +275,20 @@ func (s *server) Run(ctx context.Context) error {
 	return errors.Join(err, s.shutdown())
 }
 
-// shutdown stops the parts in the reverse order of parts, all within one
+// shutdown stops the parts in the reverse order of parts, within
 // --shutdown-grace, and then closes the store. Every part is stopped, also
-// one that never started (Stop is safe then).
+// one that never started (Stop is safe then), each with its own deadline
+// (stopStep.deadline): a step that uses its whole share leaves the steps
+// after it theirs.
 func (s *server) shutdown() error {
-	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
-	defer cancel()
+	start := time.Now()
 	var errs []error
 	parts := s.parts()
 	for i := len(parts) - 1; i >= 0; i-- {
-		if err := parts[i].svc.Stop(grace); err != nil {
+		ctx, cancel := context.WithDeadline(context.Background(), parts[i].stop.deadline(start, s.cfg.ShutdownGrace))
+		err := parts[i].svc.Stop(ctx)
+		cancel()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s stop: %w", parts[i].name, err))
 		}
 	}
@@ -288,7 +296,7 @@ func (s *server) shutdown() error {
 		errs = append(errs, fmt.Errorf("store close: %w", err))
 	}
 	if len(errs) == 0 {
-		s.log.Info("shutdown complete")
+		s.log.Info("shutdown complete", "took", time.Since(start).Round(time.Millisecond))
 	}
 	return errors.Join(errs...)
 }
