@@ -61,46 +61,54 @@ const (
 
 func f1(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-// points joins x,y pairs; NaN y values split the line into segments
-// (printed as separate polyline runs with "M"-less gaps: we emit one
-// polyline per run, separated by '|').
-func points(xs, ys []float64) []string {
-	var runs []string
-	var cur []string
+// appendF1 appends v rounded to one decimal, as f1 prints it.
+func appendF1(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, math.Round(v*10)/10, 'f', -1, 64)
+}
+
+// linePath draws the points (xs[i], ys[i]) as an SVG path: "Mx,y Lx,y …"
+// per run of points, a NaN y ending a run (missing data splits the
+// line); a run of one point becomes a short tick so that it still shows.
+// It formats straight into one buffer (the overview draws three per row).
+func linePath(xs, ys []float64) string {
+	b := make([]byte, 0, 12*len(xs))
+	start := true // the next point begins a run
+	single := -1  // index of a run's only point so far
+	end := func() {
+		if single >= 0 { // the tick of a one-point run
+			b = append(b, " L"...)
+			b = appendF1(b, math.Round(xs[single]*10)/10+0.5)
+			b = append(b, ',')
+			b = appendF1(b, ys[single])
+		}
+		single = -1
+	}
 	for i := range xs {
 		if math.IsNaN(ys[i]) {
-			if len(cur) > 0 {
-				runs = append(runs, strings.Join(cur, " "))
-				cur = nil
+			if !start {
+				end()
+				start = true
 			}
 			continue
 		}
-		cur = append(cur, f1(xs[i])+","+f1(ys[i]))
-	}
-	if len(cur) > 0 {
-		runs = append(runs, strings.Join(cur, " "))
-	}
-	return runs
-}
-
-// pathOf turns runs into an SVG path ("M x,y L x,y …" per run); a run of
-// one point becomes a short tick so that it still shows.
-func pathOf(runs []string) string {
-	var b strings.Builder
-	for _, run := range runs {
-		pts := strings.Split(run, " ")
-		b.WriteString("M" + pts[0])
-		if len(pts) == 1 {
-			x, y, _ := strings.Cut(pts[0], ",")
-			xv, _ := strconv.ParseFloat(x, 64)
-			b.WriteString(" L" + f1(xv+0.5) + "," + y)
+		if start {
+			if len(b) > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, 'M')
+			single, start = i, false
+		} else {
+			b = append(b, " L"...)
+			single = -1
 		}
-		for _, p := range pts[1:] {
-			b.WriteString(" L" + p)
-		}
-		b.WriteByte(' ')
+		b = appendF1(b, xs[i])
+		b = append(b, ',')
+		b = appendF1(b, ys[i])
 	}
-	return strings.TrimSpace(b.String())
+	if !start {
+		end()
+	}
+	return string(b)
 }
 
 // sparkRate draws success rate per bucket (0–100 %) as a sparkline.
@@ -122,7 +130,7 @@ func sparkRate(series []Bucket) *chart {
 	if worst(series) < 0.99 {
 		class = "bad"
 	}
-	c.Lines = []chartLine{{Class: "spark " + class, Points: pathOf(points(xs, ys))}}
+	c.Lines = []chartLine{{Class: "spark " + class, Points: linePath(xs, ys)}}
 	return c
 }
 
@@ -147,8 +155,8 @@ func sparkLatency(series []Bucket) *chart {
 		}
 	}
 	c.Lines = []chartLine{
-		{Class: "spark p99", Points: pathOf(points(xs, p99))},
-		{Class: "spark p50", Points: pathOf(points(xs, p50))},
+		{Class: "spark p99", Points: linePath(xs, p99)},
+		{Class: "spark p50", Points: linePath(xs, p50)},
 	}
 	return c
 }
@@ -234,8 +242,7 @@ func rateChart(series []Bucket, bucket time.Duration) *chart {
 			dots = append(dots, chartDot{X: xs[i], Y: ys[i], Title: b.Start.UTC().Format("15:04") + " · " + pct(rate) + " of " + itoa(b.Attempts)})
 		}
 	}
-	runs := points(xs, ys)
-	c.Lines = []chartLine{{Class: "rate", Points: pathOf(runs), Dots: dots}}
+	c.Lines = []chartLine{{Class: "rate", Points: linePath(xs, ys), Dots: dots}}
 	for i := 0; i <= 4; i++ {
 		v := lo + (1-lo)*float64(i)/4
 		c.YTicks = append(c.YTicks, chartTick{Pos: c.PlotTop + (1-v)/(1-lo)*h, Label: pct0(v)})
@@ -270,8 +277,8 @@ func latencyChart(series []Bucket, bucket time.Duration) *chart {
 		}
 	}
 	c.Lines = []chartLine{
-		{Class: "p99", Points: pathOf(points(xs, p99)), Dots: dots},
-		{Class: "p50", Points: pathOf(points(xs, p50))},
+		{Class: "p99", Points: linePath(xs, p99), Dots: dots},
+		{Class: "p50", Points: linePath(xs, p50)},
 	}
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4

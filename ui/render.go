@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/hookd/hookd"
 )
@@ -47,8 +48,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if t, ok := data.(titled); ok {
 		v.Title = t.title()
 	}
-	var buf bytes.Buffer
-	if err := s.pages[page].Execute(&buf, v); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := s.pages[page].Execute(buf, v); err != nil {
 		s.log.ErrorContext(r.Context(), "ui: render", "page", page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -56,6 +58,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// renderBuffers keeps the page buffers between renders: an overview of
+// 1,000 endpoints is over a megabyte, grown and cleared again on every
+// refresh otherwise.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putRenderBuffer(b *bytes.Buffer) {
+	if b.Cap() > 16<<20 { // a rare huge page does not stay pinned
+		return
+	}
+	b.Reset()
+	renderBuffers.Put(b)
 }
 
 // errorView is the error page.

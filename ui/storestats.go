@@ -19,15 +19,19 @@ type statsStore interface {
 }
 
 // StoreStats returns the StatsSource over the store's rollups. The
-// overview reads every endpoint at once, in four reads: StatsByEndpoint
-// for the last hour, StatsByEndpointSeries for the hours of the last day
-// (the sparklines; whole hours come from the hour rollups), one
-// DeliveryCounts and the alerts — never one query per endpoint or hour.
-func StoreStats(store statsStore) StatsSource { return storeStats{store, time.Now} }
+// overview reads every endpoint at once: StatsByEndpoint for the last
+// hour, StatsByEndpointSeries for the hours of the last day (the
+// sparklines; whole hours come from the hour rollups, and those that
+// settled are kept between refreshes, see dayCache), one DeliveryCounts
+// and the alerts — never one query per endpoint or hour.
+func StoreStats(store statsStore) StatsSource {
+	return storeStats{s: store, now: time.Now, day: &dayCache{}}
+}
 
 type storeStats struct {
 	s   statsStore
 	now func() time.Time
+	day *dayCache
 }
 
 func ms64(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -79,6 +83,7 @@ func (st storeStats) Overview(ctx context.Context, tenant *string) (map[string]*
 		return h
 	}
 	in := func(t string) bool { return tenant == nil || t == *tenant }
+	days := map[string]*hookd.StatsCounts{}
 	// The last hour.
 	since, until := hookd.StatsWindow(now, time.Hour)
 	hour, err := st.s.StatsByEndpoint(ctx, since, until)
@@ -92,31 +97,49 @@ func (st storeStats) Overview(ctx context.Context, tenant *string) (map[string]*
 			h.Hour.P50, h.Hour.P95, h.Hour.P99 = quantiles(&t.Latency)
 		}
 	}
-	// The last day, one bucket per hour, in one read: the totals are
-	// their sum.
+	// The last day, one bucket per hour: the partial first hour from the
+	// minute rows, the whole hours after it through the day cache. The
+	// totals are their sum.
 	since, until = hookd.StatsWindow(now, 24*time.Hour)
 	starts := hookd.SeriesStarts(since, until, time.Hour)
-	series, err := st.s.StatsByEndpointSeries(ctx, tenant, since, until, time.Hour)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range series {
-		es := &series[i]
-		h := get(es.EndpointID)
-		h.Day.Series = make([]Bucket, len(starts))
-		for k, s := range starts {
-			h.Day.Series[k].Start = s
+	add := func(id string, buckets []hookd.StatsBucket) {
+		h := get(id)
+		if h.Day.Series == nil {
+			h.Day.Series = make([]Bucket, len(starts))
+			for k, s := range starts {
+				h.Day.Series[k].Start = s
+			}
 		}
-		var day hookd.StatsCounts
-		for j := range es.Buckets {
-			sb := &es.Buckets[j]
+		for j := range buckets {
+			sb := &buckets[j]
 			if k := int(sb.Start.Sub(starts[0]) / time.Hour); k >= 0 && k < len(starts) {
 				h.Day.Series[k] = bucketOf(starts[k], &sb.StatsCounts)
 			}
-			day.Add(&sb.StatsCounts)
+			if days[id] == nil {
+				days[id] = &hookd.StatsCounts{}
+			}
+			days[id].Add(&sb.StatsCounts)
 		}
-		h.Day.Attempts, h.Day.Succeeded, h.Day.Failed = day.Attempts, day.Succeeded, day.Failed
-		h.Day.P50, h.Day.P95, h.Day.P99 = quantiles(&day.Latency)
+	}
+	whole := since.Truncate(time.Hour)
+	if whole.Before(since) {
+		whole = whole.Add(time.Hour)
+		head, err := st.s.StatsByEndpointSeries(ctx, tenant, since, whole, time.Hour)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, es := range head {
+			add(es.EndpointID, es.Buckets)
+		}
+	}
+	err = st.day.hours(ctx, st.s, tenant, whole, until, now, func(id, _ string, buckets []hookd.StatsBucket) { add(id, buckets) })
+	if err != nil {
+		return nil, nil, err
+	}
+	for id, c := range days {
+		h := health[id]
+		h.Day.Attempts, h.Day.Succeeded, h.Day.Failed = c.Attempts, c.Succeeded, c.Failed
+		h.Day.P50, h.Day.P95, h.Day.P99 = quantiles(&c.Latency)
 	}
 	cs, err := st.s.DeliveryCounts(ctx, tenant)
 	if err != nil {
