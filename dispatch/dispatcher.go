@@ -49,10 +49,11 @@ type Dispatcher struct {
 	ambiguous []time.Time
 
 	// idle is true while the latest claim of the loop found less due work
-	// than it had room for, excluded no endpoint and filled none to its
-	// cap: the store then held nothing due for this dispatcher, so a finished attempt does not wake
-	// the loop for another claim (new work wakes it: Wake, the store's
-	// wake-ups, the poll for retries coming due).
+	// than it had room for, excluded no endpoint and may have stopped at no
+	// endpoint's cap (counting the attempts in flight when it began, see
+	// mayBeCapped): the store then held nothing due for this dispatcher, so
+	// a finished attempt does not wake the loop for another claim (new work
+	// wakes it: Wake, the store's wake-ups, the poll for retries coming due).
 	idle atomic.Bool
 
 	mu        sync.Mutex

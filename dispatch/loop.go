@@ -82,6 +82,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	now := d.cfg.Now()
 	d.mu.Lock()
 	free, exclude := d.reserveLocked(nil)
+	before := d.inFlightLocked()
 	d.mu.Unlock()
 	if free == 0 {
 		// Nothing was looked at: the next slot freed must wake the loop.
@@ -117,7 +118,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	if w := nextTokenWait(claims); w > 0 {
 		wait = min(wait, w)
 	}
-	d.idle.Store(len(claims) < free && len(exclude) == 0 && !d.anyFull(claims))
+	d.idle.Store(len(claims) < free && len(exclude) == 0 && !d.mayBeCapped(claims, before))
 	return len(claims) >= free, wait, nil
 }
 
@@ -157,13 +158,43 @@ func (d *Dispatcher) reserveLocked(done []pending) (free int, exclude []string) 
 	return free, exclude
 }
 
-// anyFull reports whether an endpoint of claims is at its in-flight cap
-// now: the claim may have stopped at the cap with more of its work due.
-func (d *Dispatcher) anyFull(claims []hookd.Claim) bool {
+// inFlightLocked returns the attempts in flight per endpoint. Call with
+// d.mu held.
+func (d *Dispatcher) inFlightLocked() map[string]int {
+	n := make(map[string]int, len(d.endpoints))
+	for id, st := range d.endpoints {
+		n[id] = st.inFlight
+	}
+	return n
+}
+
+// mayBeCapped reports whether the claim may have stopped at the in-flight
+// cap of an endpoint it claimed from, with more of its work due: the
+// endpoint is full now, or its attempts in flight when the claim began
+// (before) plus those claimed reach its cap. The store counts the leases
+// of the attempts in flight when the claim began: attempts recorded while
+// the claim ran (a slow claim, a fast receiver) have left the local count
+// by now, but they took room from the claim, and their completions woke
+// nobody if the loop was idle before. Counting only what is in flight now
+// called such a claim idle, and a capped backlog then waited for the next
+// ingest or poll: issue 13's batch stall.
+func (d *Dispatcher) mayBeCapped(claims []hookd.Claim, before map[string]int) bool {
+	claimed := make(map[string]int)
+	for _, c := range claims {
+		claimed[c.Endpoint.ID]++
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claims {
-		if st := d.endpoints[c.Endpoint.ID]; st != nil && st.full() {
+		id := c.Endpoint.ID
+		capacity := c.Endpoint.MaxInFlight
+		if capacity <= 0 {
+			capacity = d.cfg.DefaultMaxInFlight
+		}
+		if st := d.endpoints[id]; st != nil && st.full() {
+			return true
+		}
+		if before[id]+claimed[id] >= capacity {
 			return true
 		}
 	}
