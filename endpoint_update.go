@@ -37,6 +37,13 @@ type EndpointUpdate struct {
 	Circuit *Circuit
 	// UpdatedAt, when not zero, becomes the endpoint's UpdatedAt.
 	UpdatedAt time.Time
+	// Quota.PerTenant, when set, bounds the endpoints of the tenant that
+	// TenantID moves the endpoint to: the store counts them in the same
+	// transaction (see EndpointQuota) and a move over the bound is
+	// ECONFLICT, changing nothing. A move does not change the total, so
+	// Quota.Total is not checked; an update that keeps the tenant checks
+	// nothing.
+	Quota EndpointQuota
 }
 
 // SecretRotation is a secret rotation: Secret becomes current, the current

@@ -22,6 +22,11 @@ import (
 type Store interface {
 	// CreateEndpoint inserts e (ID, CreatedAt, UpdatedAt already set).
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
+	// CreateEndpointWithin inserts e as CreateEndpoint does when one more
+	// endpoint stays within q (counted in the same transaction, serialized
+	// with every other bounded creation and move: see EndpointQuota), and
+	// else returns ECONFLICT and inserts nothing.
+	CreateEndpointWithin(ctx context.Context, e *Endpoint, q EndpointQuota) error
 	// GetEndpoint returns the endpoint or ENOTFOUND.
 	GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
 	// ListEndpoints lists endpoints, of one tenant when tenantID is non-nil.

@@ -43,13 +43,9 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	if e.Secret == "" {
 		e.Secret = hookd.NewSecret()
 	}
-	s.endpointsMu.Lock()
-	defer s.endpointsMu.Unlock()
-	if err := s.checkTenantRoom(r, e.TenantID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.cfg.Store.CreateEndpoint(r.Context(), e); err != nil {
+	// The bounds are checked in the store's transaction, serialized with
+	// every other creation and move on any node.
+	if err := s.cfg.Store.CreateEndpointWithin(r.Context(), e, s.quota()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -57,28 +53,10 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, endpointOut(e, s.now()))
 }
 
-// checkTenantRoom returns ECONFLICT when tenant already has the most
-// endpoints allowed, or the server (MaxEndpoints). Callers hold
-// endpointsMu; other processes sharing the database may still overshoot
-// the bounds by their concurrent creations.
-func (s *Server) checkTenantRoom(r *http.Request, tenant string) error {
-	if s.cfg.MaxEndpoints > 0 {
-		n, err := s.cfg.Store.CountAllEndpoints(r.Context())
-		if err != nil {
-			return err
-		}
-		if n >= s.cfg.MaxEndpoints {
-			return hookd.Errorf(hookd.ECONFLICT, "the server already has the maximum of %d endpoints (--max-endpoints)", s.cfg.MaxEndpoints)
-		}
-	}
-	n, err := s.cfg.Store.CountEndpoints(r.Context(), tenant)
-	if err != nil {
-		return err
-	}
-	if n >= s.cfg.MaxEndpointsPerTenant {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has the maximum of %d endpoints", tenant, s.cfg.MaxEndpointsPerTenant)
-	}
-	return nil
+// quota is the bound on endpoints (MaxEndpointsPerTenant, MaxEndpoints)
+// that creations and moves to another tenant keep (hookd.EndpointQuota).
+func (s *Server) quota() hookd.EndpointQuota {
+	return hookd.EndpointQuota{PerTenant: s.cfg.MaxEndpointsPerTenant, Total: s.cfg.MaxEndpoints}
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
@@ -139,24 +117,9 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if u.TenantID != nil {
-		// Moving to another tenant needs room there. Creations and moves of
-		// this process are serialized; other nodes may overshoot the bound
-		// by their concurrent ones.
-		s.endpointsMu.Lock()
-		defer s.endpointsMu.Unlock()
-		cur, err := s.cfg.Store.GetEndpoint(r.Context(), id)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if cur.TenantID != *u.TenantID {
-			if err := s.checkTenantRoom(r, *u.TenantID); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-		}
-	}
+	// A move to another tenant needs room there: the store checks it in
+	// the update's transaction (EndpointUpdate.Quota).
+	u.Quota = s.quota()
 	u.UpdatedAt = s.now()
 	e, err := s.cfg.Store.UpdateEndpointFields(r.Context(), id, u)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -101,9 +100,6 @@ type Server struct {
 	cfg  Config
 	log  *slog.Logger
 	keys *auth.Keys
-	// endpointsMu serializes the count-then-create of endpoints so that
-	// the per-tenant bound holds within this process.
-	endpointsMu sync.Mutex
 }
 
 // New returns a Server for cfg, filling in defaults.

@@ -11,7 +11,7 @@ import (
 // and the requeues it starts. Both backends implement it; its behaviour is
 // the hookd.Store contract.
 type Store interface {
-	CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error
+	CreateEndpointWithin(ctx context.Context, e *hookd.Endpoint, q hookd.EndpointQuota) error
 	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
 	ListEndpoints(ctx context.Context, tenantID *string, page hookd.Page) ([]*hookd.Endpoint, string, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)

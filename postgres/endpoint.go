@@ -78,6 +78,13 @@ func endpointJSON(e *hookd.Endpoint) (types, prev, headers []byte, err error) {
 // CreateEndpoint inserts e; ECONFLICT when its id exists. An empty
 // Circuit.State is stored as closed.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	return s.CreateEndpointWithin(ctx, e, hookd.EndpointQuota{})
+}
+
+// CreateEndpointWithin inserts e when one more endpoint stays within q,
+// checked under the quota locks in the same transaction (checkQuota), and
+// else returns ECONFLICT.
+func (s *Store) CreateEndpointWithin(ctx context.Context, e *hookd.Endpoint, q hookd.EndpointQuota) error {
 	if err := e.CheckText(); err != nil {
 		return err
 	}
@@ -89,12 +96,18 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	if state == "" {
 		state = hookd.CircuitClosed // as package sqlite does
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkQuota(ctx, tx, e.TenantID, q); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-		e.ID, e.TenantID, e.URL, e.Description, types, e.Secret, prev,
-		headers, e.MaxAttempts, e.RateLimitPerSecond, e.MaxInFlight, e.Disabled, e.DisabledReason,
-		string(state), e.Circuit.ConsecutiveFailures, nullTime(e.Circuit.OpenUntil), e.Circuit.Opens,
-		ts(e.CreatedAt), ts(e.UpdatedAt))
+			e.ID, e.TenantID, e.URL, e.Description, types, e.Secret, prev,
+			headers, e.MaxAttempts, e.RateLimitPerSecond, e.MaxInFlight, e.Disabled, e.DisabledReason,
+			string(state), e.Circuit.ConsecutiveFailures, nullTime(e.Circuit.OpenUntil), e.Circuit.Opens,
+			ts(e.CreatedAt), ts(e.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", translate(err))
 	}

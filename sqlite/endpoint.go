@@ -92,6 +92,13 @@ func scanEndpoint(sc scanner) (*hookd.Endpoint, error) {
 // CreateEndpoint inserts e (ID, CreatedAt and UpdatedAt already set). An
 // empty circuit state is stored as closed. ECONFLICT when the id exists.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	return s.CreateEndpointWithin(ctx, e, hookd.EndpointQuota{})
+}
+
+// CreateEndpointWithin inserts e when one more endpoint stays within q,
+// counted in the same write transaction (checkQuota), and else returns
+// ECONFLICT.
+func (s *Store) CreateEndpointWithin(ctx context.Context, e *hookd.Endpoint, q hookd.EndpointQuota) error {
 	if err := e.CheckText(); err != nil {
 		return err
 	}
@@ -107,6 +114,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	args = append(args, string(state), e.Circuit.ConsecutiveFailures, micros(e.Circuit.OpenUntil),
 		e.Circuit.Opens, micros(e.CreatedAt), micros(e.UpdatedAt))
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := checkQuota(ctx, tx, e.TenantID, q); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
 			VALUES (`+placeholders(19)+`)`, args...)
 		return err

@@ -28,6 +28,11 @@ func (s *Store) UpdateEndpointFields(ctx context.Context, id string, u hookd.End
 		} else if err != nil {
 			return err
 		}
+		if u.TenantID != nil && *u.TenantID != cur.TenantID {
+			if err := checkQuota(ctx, tx, *u.TenantID, hookd.EndpointQuota{PerTenant: u.Quota.PerTenant}); err != nil {
+				return err
+			}
+		}
 		resolved, err := u.Resolve(cur)
 		if err != nil {
 			return err

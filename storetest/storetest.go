@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"EndpointCRUD", testEndpointCRUD},
 		{"EndpointUpdateFields", testEndpointUpdateFields},
 		{"EndpointUpdateRace", testEndpointUpdateRace},
+		{"EndpointQuota", testEndpointQuota},
+		{"EndpointQuotaRace", testEndpointQuotaRace},
 		{"HostileText", testHostileText},
 		{"ListEndpoints", testListEndpoints},
 		{"PageLimits", testPageLimits},
