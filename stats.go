@@ -136,7 +136,10 @@ func (c *StatsCounts) SuccessRate() (float64, bool) {
 // StatsQuery selects what ReadStats sums.
 type StatsQuery struct {
 	// EndpointID selects one endpoint (ENOTFOUND when it does not exist);
-	// empty: every endpoint, of TenantID when that is non-nil.
+	// empty: every endpoint of TenantID when that is non-nil, else every
+	// endpoint but the system tenant's (overall figures never count
+	// hookd's own operational deliveries; its endpoint's stats are read by
+	// EndpointID or TenantID).
 	EndpointID string
 	TenantID   *string
 	// Since and Until bound the window [Since, Until). Since is rounded

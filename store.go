@@ -190,7 +190,8 @@ type Store interface {
 	// ListAlerts returns the firing alerts, oldest Since first (then by Key).
 	ListAlerts(ctx context.Context) ([]Alert, error)
 	// ReadStats sums the stats rollups over q's window [Since, Until)
-	// (rounded out to whole minutes) for one endpoint, one tenant or all:
+	// (rounded out to whole minutes) for one endpoint, one tenant or all
+	// but the system tenant (see StatsQuery.EndpointID):
 	// totals, status codes, a latency histogram, a series of q.Bucket
 	// buckets, and, read now, pending and dead counts (partial indexes of
 	// deliveries), circuit states and the latest error. It never scans

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -138,5 +139,39 @@ func TestEndpointShowsCircuit(t *testing.T) {
 	eps := b.must(http.StatusOK, "GET", "/v1/endpoints", "")["data"].([]any)
 	if c := eps[0].(map[string]any)["circuit"].(map[string]any); c["state"] != "half_open" {
 		t.Errorf("list: got circuit %v, want half_open", c)
+	}
+}
+
+// TestOverallStatsLeaveOutOperationalDeliveries: /v1/stats does not count
+// the system tenant's deliveries (hookd's own operational events); the ops
+// endpoint's own stats do.
+func TestOverallStatsLeaveOutOperationalDeliveries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	now := b.clock()
+	ops := &hookd.Endpoint{ID: hookd.OpsEndpointID, TenantID: hookd.SystemTenant, URL: "https://ops.example.com/hook",
+		Secret: hookd.NewSecret(), CreatedAt: now, UpdatedAt: now}
+	if err := b.store.CreateEndpoint(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	b.endpoint(`{"url":"https://example.com/a","tenant_id":"acme"}`)
+	b.must(http.StatusAccepted, "POST", "/v1/events", `{"type":"x","payload":{},"tenant_id":"acme"}`)
+	b.attempt(hookd.OutcomeSucceeded, 200)
+	ev := hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), TenantID: hookd.SystemTenant,
+		Type: hookd.EventTypeDeliveryDead, Payload: []byte(`{}`), CreatedAt: now}}
+	if _, err := b.store.IngestEvents(ctx, []hookd.NewEvent{ev}); err != nil {
+		t.Fatal(err)
+	}
+	b.attempt(hookd.OutcomeDead, 502) // the ops receiver fails
+	b.advance(2 * time.Hour)
+
+	all := b.must(http.StatusOK, "GET", "/v1/stats?window=3h", "")
+	if all["attempts"] != 1.0 || all["failed"] != 0.0 || all["endpoints"] != 1.0 || all["dead"] != 0.0 || all["success_rate"] != 1.0 {
+		t.Errorf("overall: got %v, want acme's 1 successful attempt only", all)
+	}
+	own := b.must(http.StatusOK, "GET", "/v1/endpoints/"+hookd.OpsEndpointID+"/stats?window=3h", "")
+	if own["attempts"] != 1.0 || own["failed"] != 1.0 || own["dead"] != 1.0 {
+		t.Errorf("ops endpoint: got %v, want its failed attempt and dead delivery", own)
 	}
 }

@@ -76,7 +76,7 @@ func scope(q hookd.StatsQuery, idColumn string) (string, []any) {
 	case q.TenantID != nil:
 		return "tenant_id = ?", []any{*q.TenantID}
 	}
-	return "1 = 1", nil
+	return "tenant_id <> ?", []any{hookd.SystemTenant} // overall: not hookd's own deliveries
 }
 
 // ReadStats sums the rollups of q's window (see hookd.Store): whole hours
@@ -192,8 +192,10 @@ func readEndpoints(ctx context.Context, tx *sql.Tx, q hookd.StatsQuery, st *hook
 			(SELECT count(*) FROM deliveries WHERE status = 'dead'
 				AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?1))`
 	default:
-		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'),
-			(SELECT count(*) FROM deliveries WHERE status = 'dead')`
+		count = `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending'
+				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE tenant_id = ?1)),
+			(SELECT count(*) FROM deliveries WHERE status = 'dead'
+				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE tenant_id = ?1))`
 	}
 	if err := tx.QueryRowContext(ctx, count, args...).Scan(&st.Pending, &st.Dead); err != nil {
 		return fmt.Errorf("count deliveries: %w", err)

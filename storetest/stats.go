@@ -340,3 +340,46 @@ func testPurgeStats(t *testing.T, open Opener) {
 		t.Errorf("after purge: %d attempts in minute rows, %d in hour rows; want 2, 2", m, h)
 	}
 }
+
+// testStatsOverallWithoutSystem: overall stats (no endpoint, no tenant)
+// leave out the system tenant's deliveries (hookd's operational events):
+// attempts, status codes, pending, dead, endpoints, circuits and the last
+// error; the ops endpoint's own stats and the system tenant's still read
+// them.
+func testStatsOverallWithoutSystem(t *testing.T, open Opener) {
+	f := setup(t, open)
+	ops := f.opsEndpoint()
+	ep := f.endpoint("t1")
+	f.record("t1", ep, false, ok(h0, 10*time.Millisecond), fail(h0.Add(time.Minute), 500, ""))
+	f.record(hookd.SystemTenant, ops, false,
+		fail(h0.Add(2*time.Minute), 0, "ops receiver down"),
+		shot{at: h0.Add(3 * time.Minute), code: 502, latency: time.Millisecond, outcome: hookd.OutcomeDead, err: "ops dead"})
+	since, until := h0.Add(-time.Hour), h0.Add(time.Hour)
+
+	all := f.stats(hookd.StatsQuery{Since: since, Until: until, Bucket: time.Hour})
+	wantCounts(t, "overall", all.StatsCounts, 2, 1, 1)
+	if want := map[int]int64{200: 1, 500: 1}; !reflect.DeepEqual(all.StatusCodes, want) {
+		t.Errorf("overall status codes: got %v, want %v", all.StatusCodes, want)
+	}
+	if all.Endpoints != 1 || all.Pending != 1 || all.Dead != 0 || all.LastError != "HTTP 500" || all.Circuits.Closed != 1 {
+		t.Errorf("overall: endpoints %d pending %d dead %d last error %q circuits %+v; want 1, 1, 0, HTTP 500, 1 closed",
+			all.Endpoints, all.Pending, all.Dead, all.LastError, all.Circuits)
+	}
+	var series int64
+	for _, b := range all.Series {
+		series += b.Attempts
+	}
+	if series != 2 {
+		t.Errorf("overall series: %d attempts, want 2", series)
+	}
+	own := f.stats(hookd.StatsQuery{EndpointID: hookd.OpsEndpointID, Since: since, Until: until})
+	wantCounts(t, "ops endpoint", own.StatsCounts, 2, 0, 2)
+	if own.Pending != 1 || own.Dead != 1 || own.LastError != "ops dead" {
+		t.Errorf("ops endpoint: pending %d dead %d last error %q; want 1, 1, ops dead", own.Pending, own.Dead, own.LastError)
+	}
+	sys := f.stats(hookd.StatsQuery{TenantID: ptr(hookd.SystemTenant), Since: since, Until: until})
+	wantCounts(t, "system tenant", sys.StatsCounts, 2, 0, 2)
+	if sys.Endpoints != 1 || sys.Dead != 1 {
+		t.Errorf("system tenant: endpoints %d dead %d; want 1, 1", sys.Endpoints, sys.Dead)
+	}
+}

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"StatsCircuit", testStatsCircuit},
 		{"PurgeStats", testPurgeStats},
 		{"StatsByEndpointSeries", testStatsByEndpointSeries},
+		{"StatsOverallWithoutSystem", testStatsOverallWithoutSystem},
 		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {

@@ -206,6 +206,9 @@ func (s *Server) overviewData(ctx context.Context, p auth.Principal, q map[strin
 		}
 		row := newRow(e, h, firing[e.ID], v.Now)
 		v.Rows = append(v.Rows, row)
+		if e.IsSystemEndpoint() {
+			continue // listed, but hookd's own deliveries are not in the overall figures
+		}
 		v.Summary.Endpoints++
 		v.Summary.Pending += h.Pending
 		v.Summary.Dead += h.Dead

@@ -368,3 +368,35 @@ func TestOverviewShowsFiringAlertsAndBacklog(t *testing.T) {
 		}
 	})
 }
+
+// TestOverviewSummaryLeavesOutOperationalDeliveries: the ops endpoint is
+// listed, but its attempts and dead letters (hookd's own operational
+// events) are not in the overview's overall figures.
+func TestOverviewSummaryLeavesOutOperationalDeliveries(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) hookd.Store) {
+		b := setup(t, open(t))
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		ops := &hookd.Endpoint{ID: hookd.OpsEndpointID, TenantID: hookd.SystemTenant, URL: "https://ops.example.com/hook",
+			Secret: hookd.NewSecret(), CreatedAt: now, UpdatedAt: now}
+		if err := b.store.CreateEndpoint(context.Background(), ops); err != nil {
+			t.Fatal(err)
+		}
+		b.endpoint(map[string]any{"url": "https://alpha.example.com/hook", "tenant_id": "acme"})
+		recordAttempt(t, b.store, ops, now.Add(-time.Minute), 500) // dead
+		br := b.browser()
+		br.signIn(adminKey)
+		p := br.get("/ui/")
+		if !strings.Contains(p.Body, "ops.example.com") {
+			t.Errorf("the ops endpoint is not listed")
+		}
+		for _, want := range []string{
+			`<span class="tile-label">Endpoints</span><span class="tile-value">1</span>`,
+			`<span class="tile-label">Dead letters</span><span class="tile-value">0</span>`,
+			`<span class="tile-sub">0 attempts</span>`,
+		} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("summary lacks %s", want)
+			}
+		}
+	})
+}
