@@ -151,6 +151,15 @@ type Store interface {
 	// ReplayDead requeues the dead deliveries that match f as RetryDelivery
 	// does and returns how many.
 	ReplayDead(ctx context.Context, f ReplayFilter, now time.Time) (int, error)
+	// ReplayRecovered requeues, as ReplayDead does, the dead deliveries of
+	// r.EndpointID that died before r.SucceededAt (a RecoveredEndpoints
+	// result) and returns how many. When there were any it stores, in the
+	// SAME transaction, the event notice(n) returns with its deliveries as
+	// IngestEvents would (the endpoint.recovered operational event), so the
+	// replay and its notice commit together or not at all. notice may be
+	// nil or return nil (no event); it runs inside the transaction and must
+	// not call the store.
+	ReplayRecovered(ctx context.Context, r Recovery, now time.Time, notice func(replayed int) *NewEvent) (int, error)
 
 	// RecoveredEndpoints returns the endpoints whose dead letters should be
 	// replayed automatically: not disabled, circuit closed, and an attempt to

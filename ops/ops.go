@@ -34,36 +34,29 @@ const (
 // at zero for each).
 var Types = []string{DeliveryDead, EndpointDisabled, EndpointRecovered, AlertFiring, AlertResolved}
 
-// Ingester is the store method Emit uses.
-type Ingester interface {
-	IngestEvents(ctx context.Context, events []hookd.NewEvent) ([]hookd.IngestResult, error)
-}
-
-// Emitter builds, stores and logs operational events.
+// Emitter builds and logs operational events; the store methods that make
+// the changes they report store them.
 type Emitter struct {
-	store   Ingester
 	log     *slog.Logger
 	enabled bool
 	now     func() time.Time
 	// OnCommitted, when set, is called with the type of every committed
 	// operational event (metrics).
 	OnCommitted func(typ string)
-	// Wake, when set, is called after Emit stored an event (the dispatcher
-	// looks for the new delivery at once).
-	Wake func()
 }
 
-// New returns an Emitter. enabled says whether an ops endpoint exists
+// New returns an Emitter. Every operational event it builds is stored by
+// the caller in the transaction of the change it reports. enabled says whether an ops endpoint exists
 // (--ops-url is set): without one, operational events are only logged and
 // Event returns nil. now defaults to time.Now, log to slog.Default().
-func New(store Ingester, enabled bool, log *slog.Logger, now func() time.Time) *Emitter {
+func New(enabled bool, log *slog.Logger, now func() time.Time) *Emitter {
 	if log == nil {
 		log = slog.Default()
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Emitter{store: store, log: log.With("component", "ops"), enabled: enabled, now: now}
+	return &Emitter{log: log.With("component", "ops"), enabled: enabled, now: now}
 }
 
 // Enabled reports whether operational events are stored and sent.
@@ -123,39 +116,6 @@ func (e *Emitter) Committed(typ string, data map[string]any, ev *hookd.NewEvent)
 	if e.OnCommitted != nil {
 		e.OnCommitted(typ)
 	}
-}
-
-// Emit stores the operational event typ on its own (for changes that are
-// not written by one store transaction that could carry it, such as
-// endpoint.recovered after an auto-replay), retrying with backoff until it
-// is stored or ctx ends, and then logs it. It returns the store's last
-// error when ctx ended first.
-func (e *Emitter) Emit(ctx context.Context, typ string, data map[string]any) error {
-	ev := e.Event(typ, data)
-	if ev != nil {
-		backoff := 50 * time.Millisecond
-		for {
-			_, err := e.store.IngestEvents(ctx, []hookd.NewEvent{*ev})
-			if err == nil {
-				break
-			}
-			e.log.Error("operational event: store", "type", typ, "err", err, "retry_in", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				e.log.Error("operational event not stored", "type", typ, "err", err)
-				return err
-			case <-t.C:
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-		if e.Wake != nil {
-			e.Wake()
-		}
-	}
-	e.Committed(typ, data, ev)
-	return nil
 }
 
 // Time formats t as operational events carry times (RFC 3339, UTC).

@@ -154,27 +154,54 @@ func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.T
 		return 0, err
 	}
 	var n int
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE deliveries d SET status = 'pending', next_attempt_at = $5,
-			lease_owner = '', lease_expires_at = NULL, attempt_base = attempts, updated_at = $5
-			WHERE status = 'dead'
-				AND ($1 = '' OR endpoint_id = $1)
-				AND ($2 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.type = $2))
-				AND ($3::timestamptz IS NULL OR updated_at >= $3)
-				AND ($4::timestamptz IS NULL OR updated_at < $4)
-				AND ($6::text IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $6))`,
-			f.EndpointID, f.EventType, nullTime(f.Since), nullTime(f.Until), ts(now), f.TenantID)
-		if err != nil {
-			return err
-		}
-		n = int(tag.RowsAffected())
-		if n > 0 {
-			return notify(ctx, tx)
-		}
-		return nil
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		n, err = replayTx(ctx, tx, f, now)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("replay dead: %w", err)
 	}
 	return n, nil
+}
+
+// ReplayRecovered requeues the dead letters of a recovered endpoint and
+// stores notice(n) in the same transaction; see hookd.Store.
+func (s *Store) ReplayRecovered(ctx context.Context, r hookd.Recovery, now time.Time, notice func(int) *hookd.NewEvent) (int, error) {
+	f := hookd.ReplayFilter{EndpointID: r.EndpointID, Until: r.SucceededAt}
+	if err := f.CheckText(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		if n, err = replayTx(ctx, tx, f, now); err != nil || n == 0 || notice == nil {
+			return err
+		}
+		return ingestNotice(ctx, tx, notice(n))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay recovered: %w", err)
+	}
+	return n, nil
+}
+
+// replayTx requeues the dead deliveries that match f in tx (waking the
+// dispatchers at commit) and returns how many.
+func replayTx(ctx context.Context, tx pgx.Tx, f hookd.ReplayFilter, now time.Time) (int, error) {
+	tag, err := tx.Exec(ctx, `UPDATE deliveries d SET status = 'pending', next_attempt_at = $5,
+		lease_owner = '', lease_expires_at = NULL, attempt_base = attempts, updated_at = $5
+		WHERE status = 'dead'
+			AND ($1 = '' OR endpoint_id = $1)
+			AND ($2 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.type = $2))
+			AND ($3::timestamptz IS NULL OR updated_at >= $3)
+			AND ($4::timestamptz IS NULL OR updated_at < $4)
+			AND ($6::text IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $6))`,
+		f.EndpointID, f.EventType, nullTime(f.Since), nullTime(f.Until), ts(now), f.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	n := int(tag.RowsAffected())
+	if n > 0 {
+		return n, notify(ctx, tx)
+	}
+	return 0, nil
 }

@@ -79,7 +79,7 @@ func setupAlerts(t *testing.T) (*windowStore, *clock, *hookd.Endpoint) {
 }
 
 func alertJob(ws *windowStore, clk *clock) scheduler.Job {
-	em := ops.New(ws, true, nil, clk.now)
+	em := ops.New(true, nil, clk.now)
 	return scheduler.Alerts(ws, ws.windowTotals, em, scheduler.AlertConfig{Every: 30 * time.Second, Window: 5 * time.Minute,
 		Threshold: 0.99, MinAttempts: 20, Now: clk.now})
 }

@@ -182,8 +182,9 @@ type Purger interface {
 
 // Replayer is the part of hookd.Store the auto-replay job calls.
 type Replayer interface {
+	GetEndpoint(ctx context.Context, id string) (*hookd.Endpoint, error)
 	RecoveredEndpoints(ctx context.Context) ([]hookd.Recovery, error)
-	ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error)
+	ReplayRecovered(ctx context.Context, r hookd.Recovery, now time.Time, notice func(replayed int) *hookd.NewEvent) (int, error)
 }
 
 // Retention returns the job that deletes succeeded deliveries and their
@@ -215,10 +216,12 @@ func Retention(store Purger, keep, every time.Duration, batch int, now func() ti
 // AutoReplay returns the job that requeues the dead letters of recovered
 // endpoints (Store.RecoveredEndpoints): for each, the deliveries that died
 // before its latest success, oldest first by id, paced by the endpoint's
-// rate limit and in-flight cap at claim time. recovered is called with the
-// endpoint and how many were replayed (the endpoint.recovered operational
-// event); wake, when set, makes the dispatcher look at once.
-func AutoReplay(store Replayer, every time.Duration, now func() time.Time, recovered func(endpointID string, replayed int), wake func()) Job {
+// rate limit and in-flight cap at claim time. The endpoint.recovered
+// operational event (built by notify, with the endpoint and how many were
+// replayed) is stored in the replay's own transaction
+// (Store.ReplayRecovered) and logged once it committed; wake, when set,
+// makes the dispatcher look at once.
+func AutoReplay(store Replayer, every time.Duration, now func() time.Time, notify Notifier, wake func()) Job {
 	if now == nil {
 		now = time.Now
 	}
@@ -229,13 +232,23 @@ func AutoReplay(store Replayer, every time.Duration, now func() time.Time, recov
 		}
 		total := 0
 		for _, r := range rs {
-			n, err := store.ReplayDead(ctx, hookd.ReplayFilter{EndpointID: r.EndpointID, Until: r.SucceededAt}, now())
+			at := now()
+			data := map[string]any{"endpoint_id": r.EndpointID, "at": at.UTC().Format(time.RFC3339Nano)}
+			if e, err := store.GetEndpoint(ctx, r.EndpointID); err == nil {
+				data["tenant_id"], data["endpoint_url"] = e.TenantID, e.URL
+			}
+			var notice *hookd.NewEvent
+			n, err := store.ReplayRecovered(ctx, r, at, func(replayed int) *hookd.NewEvent {
+				data["replayed"] = replayed
+				notice = notify.Event(hookd.EventTypeEndpointRecovered, data)
+				return notice
+			})
 			if err != nil {
 				return err
 			}
 			total += n
-			if n > 0 && recovered != nil {
-				recovered(r.EndpointID, n)
+			if n > 0 {
+				notify.Committed(hookd.EventTypeEndpointRecovered, data, notice)
 			}
 		}
 		if total > 0 && wake != nil {

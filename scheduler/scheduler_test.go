@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -140,26 +141,56 @@ func TestAutoReplayJob(t *testing.T) {
 	complete(t0.Add(time.Minute), hookd.OutcomeDead)        // the first dies
 	complete(t0.Add(2*time.Minute), hookd.OutcomeSucceeded) // the second gets through: recovered
 
-	var got []string
+	rec := &recordingNotifier{}
 	woken := 0
 	job := scheduler.AutoReplay(store, time.Minute, func() time.Time { return t0.Add(3 * time.Minute) },
-		func(id string, n int) { got = append(got, fmt.Sprintf("%s:%d", id, n)) }, func() { woken++ })
+		rec, func() { woken++ })
 	if !scheduler.New(store, scheduler.Config{Owner: "n"}).RunOnce(ctx, job) {
 		t.Fatal("auto-replay did not run")
 	}
-	if want := ep.ID + ":1"; len(got) != 1 || got[0] != want || woken != 1 {
-		t.Fatalf("recovered: got %v (woken %d), want [%s] and one wake", got, woken, want)
+	if want := ep.ID + ":1"; len(rec.committed) != 1 || rec.committed[0] != want || woken != 1 {
+		t.Fatalf("recovered: got %v (woken %d), want [%s] and one wake", rec.committed, woken, want)
+	}
+	// The notice was stored by the replay's transaction, with the count.
+	stored, err := store.GetEvent(ctx, rec.built[0].ID)
+	if err != nil {
+		t.Fatalf("the endpoint.recovered event was not stored: %v", err)
+	}
+	var data map[string]any
+	if err := json.Unmarshal(stored.Payload, &data); err != nil || stored.Type != hookd.EventTypeEndpointRecovered ||
+		data["endpoint_id"] != ep.ID || data["replayed"] != float64(1) {
+		t.Errorf("stored notice: type %q data %v (%v), want endpoint.recovered of %s with replayed 1", stored.Type, data, err, ep.ID)
 	}
 	ds, _, err := store.ListDeliveries(ctx, hookd.DeliveryFilter{Status: hookd.StatusDead})
 	if err != nil || len(ds) != 0 {
 		t.Errorf("dead after auto-replay: got %d (%v), want 0", len(ds), err)
 	}
 	// Nothing left to replay: the next run is quiet.
-	got = nil
+	rec.committed = nil
 	scheduler.New(store, scheduler.Config{Owner: "n"}).RunOnce(ctx, job)
-	if len(got) != 0 {
-		t.Errorf("second run replayed %v, want nothing", got)
+	if len(rec.committed) != 0 || len(rec.built) != 1 {
+		t.Errorf("second run replayed %v (%d notices built), want nothing", rec.committed, len(rec.built))
 	}
+}
+
+// recordingNotifier builds operational events as ops.Emitter does and
+// records them and the committed ones ("endpoint:replayed").
+type recordingNotifier struct {
+	built     []*hookd.NewEvent
+	committed []string
+}
+
+func (r *recordingNotifier) Event(typ string, data map[string]any) *hookd.NewEvent {
+	payload, _ := json.Marshal(data)
+	now := time.Now()
+	ne := &hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), TenantID: hookd.SystemTenant,
+		Type: typ, Payload: payload, CreatedAt: now}}
+	r.built = append(r.built, ne)
+	return ne
+}
+
+func (r *recordingNotifier) Committed(typ string, data map[string]any, ev *hookd.NewEvent) {
+	r.committed = append(r.committed, fmt.Sprintf("%v:%v", data["endpoint_id"], data["replayed"]))
 }
 
 // TestLifecycle checks the hookd.Service contract.

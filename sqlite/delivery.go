@@ -187,6 +187,22 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 // does and returns how many. EventType matches the event type exactly;
 // Since (inclusive) and Until (exclusive) bound UpdatedAt.
 func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error) {
+	return s.replay(ctx, f, now, nil)
+}
+
+// ReplayRecovered requeues the dead letters of a recovered endpoint and
+// stores notice(n) in the same write transaction; see hookd.Store.
+func (s *Store) ReplayRecovered(ctx context.Context, r hookd.Recovery, now time.Time, notice func(int) *hookd.NewEvent) (int, error) {
+	n, err := s.replay(ctx, hookd.ReplayFilter{EndpointID: r.EndpointID, Until: r.SucceededAt}, now, notice)
+	if err != nil {
+		return 0, fmt.Errorf("recovered: %w", err)
+	}
+	return n, nil
+}
+
+// replay requeues the dead deliveries that match f and, when there were
+// any and notice is set, stores notice(n) in the same transaction.
+func (s *Store) replay(ctx context.Context, f hookd.ReplayFilter, now time.Time, notice func(int) *hookd.NewEvent) (int, error) {
 	if err := f.CheckText(); err != nil {
 		return 0, err
 	}
@@ -219,8 +235,10 @@ func (s *Store) ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.T
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil || n == 0 || notice == nil {
+			return err
+		}
+		return s.ingestNotice(ctx, tx, notice(int(n)))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("replay dead: %w", err)

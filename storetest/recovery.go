@@ -77,3 +77,65 @@ func testRecoveredEndpoints(t *testing.T, open Opener) {
 		t.Errorf("after the replay: got %+v, %v; want none", rs, err)
 	}
 }
+
+// testReplayRecovered: ReplayRecovered requeues what died before the
+// success and stores its notice in the same transaction: when the notice
+// cannot be stored nothing is replayed, when nothing is replayed no notice
+// is asked for.
+func testReplayRecovered(t *testing.T, open Opener) {
+	f := setup(t, open)
+	f.opsEndpoint()
+	healed := f.endpoint("t")
+	res := f.ingest(event("t", "x", t0), event("t", "x", t0))
+	dead := f.kill(healed.ID, t0.Add(time.Minute))
+	f.succeed(healed.ID, t0.Add(2*time.Minute))
+	rs, err := f.s.RecoveredEndpoints(f.ctx)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("recovered: got %+v, %v; want one", rs, err)
+	}
+
+	// A notice that cannot be stored (its event id exists) rolls the
+	// replay back.
+	_, err = f.s.ReplayRecovered(f.ctx, rs[0], t0.Add(3*time.Minute), func(int) *hookd.NewEvent {
+		ne := notice(hookd.EventTypeEndpointRecovered, t0.Add(3*time.Minute))
+		ne.ID = res[0].Event.ID
+		return ne
+	})
+	if err == nil {
+		t.Fatal("ReplayRecovered with a notice that cannot be stored: got nil error")
+	}
+	if d := f.delivery(dead.ID); d.Status != hookd.StatusDead {
+		t.Errorf("after the failed notice: delivery %s is %s, want still dead (replay rolled back)", dead.ID, d.Status)
+	}
+	if types := f.opsTypes(); len(types) != 0 {
+		t.Errorf("after the failed notice: ops deliveries %v, want none", types)
+	}
+
+	var asked []int
+	n, err := f.s.ReplayRecovered(f.ctx, rs[0], t0.Add(3*time.Minute), func(replayed int) *hookd.NewEvent {
+		asked = append(asked, replayed)
+		return notice(hookd.EventTypeEndpointRecovered, t0.Add(3*time.Minute))
+	})
+	if err != nil || n != 1 || len(asked) != 1 || asked[0] != 1 {
+		t.Fatalf("ReplayRecovered: got %d, %v, notice asked with %v; want 1, nil, [1]", n, err, asked)
+	}
+	if d := f.delivery(dead.ID); d.Status != hookd.StatusPending {
+		t.Errorf("replayed delivery: got %s, want pending", d.Status)
+	}
+	if types := f.opsTypes(); len(types) != 1 || types[0] != hookd.EventTypeEndpointRecovered {
+		t.Errorf("ops deliveries: got %v, want one endpoint.recovered", types)
+	}
+
+	// Nothing left: no replay, no notice.
+	asked = nil
+	n, err = f.s.ReplayRecovered(f.ctx, rs[0], t0.Add(4*time.Minute), func(replayed int) *hookd.NewEvent {
+		asked = append(asked, replayed)
+		return notice(hookd.EventTypeEndpointRecovered, t0.Add(4*time.Minute))
+	})
+	if err != nil || n != 0 || len(asked) != 0 {
+		t.Errorf("second ReplayRecovered: got %d, %v, notice asked %v; want 0, nil, never", n, err, asked)
+	}
+	if types := f.opsTypes(); len(types) != 1 {
+		t.Errorf("ops deliveries after the empty replay: got %v, want still one", types)
+	}
+}

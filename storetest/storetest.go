@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Ping", testPing},
 		{"Purge", testPurge},
 		{"RecoveredEndpoints", testRecoveredEndpoints},
+		{"ReplayRecovered", testReplayRecovered},
 		{"APIKeys", testAPIKeys},
 		{"TakeTokens", testTakeTokens},
 		{"CountAllEndpoints", testCountAllEndpoints},

@@ -137,7 +137,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	if err := ops.SyncEndpoint(ctx, s.store, cfg.OpsURL, cfg.OpsSecret, time.Now()); err != nil {
 		return nil, err
 	}
-	s.ops = ops.New(s.store, cfg.OpsURL != "", log, nil)
+	s.ops = ops.New(cfg.OpsURL != "", log, nil)
 	s.ops.OnCommitted = s.metrics.Operational
 
 	s.dispatcher = dispatch.New(s.store, dispatch.Config{
@@ -156,7 +156,6 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		OnEvent:            s.opEvent,
 		OnAttempt:          s.metrics.Attempt,
 	})
-	s.ops.Wake = s.dispatcher.Wake
 	var jobs []scheduler.Job
 	if cfg.AlertInterval > 0 {
 		jobs = append(jobs, scheduler.Alerts(s.store, s.alertTotals(), s.ops, scheduler.AlertConfig{
@@ -171,7 +170,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 		jobs = append(jobs, scheduler.StatsRetention(s.store, cfg.StatsRetention, time.Minute, 5000, nil, log))
 	}
 	if cfg.AutoReplayInterval > 0 {
-		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.recovered, s.dispatcher.Wake))
+		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.ops, s.dispatcher.Wake))
 	}
 	s.scheduler = scheduler.New(s.store, scheduler.Config{Owner: owner, Jobs: jobs, Logger: log})
 	icfg := ingest.Config{OnCommit: s.dispatcher.Wake}
@@ -326,20 +325,6 @@ func opData(e dispatch.OpEvent) map[string]any {
 		data["delivery_id"], data["last_status_code"] = e.DeliveryID, e.StatusCode
 	}
 	return data
-}
-
-// recovered reports an endpoint whose dead letters were replayed because
-// it works again (endpoint.recovered). The replay has committed already;
-// the event is stored right after it, retried for up to a minute while the
-// store fails.
-func (s *server) recovered(endpointID string, replayed int) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	data := map[string]any{"endpoint_id": endpointID, "replayed": replayed, "at": ops.Time(time.Now())}
-	if e, err := s.store.GetEndpoint(ctx, endpointID); err == nil {
-		data["tenant_id"], data["endpoint_url"] = e.TenantID, e.URL
-	}
-	_ = s.ops.Emit(ctx, ops.EndpointRecovered, data)
 }
 
 // redactDB hides a password in a database URL for logging.
