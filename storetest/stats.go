@@ -383,3 +383,41 @@ func testStatsOverallWithoutSystem(t *testing.T, open Opener) {
 		t.Errorf("system tenant: endpoints %d dead %d; want 1, 1", sys.Endpoints, sys.Dead)
 	}
 }
+
+// testStatsRollupUpserts: the same rollup rows are added to by batches of
+// one attempt (one row per rollup table) and of several (several rows per
+// table, codes new and known), in either order: every attempt counts once
+// in its minute, its hour and its status code.
+func testStatsRollupUpserts(t *testing.T, open Opener) {
+	f := setup(t, open)
+	a := f.endpoint("t1")
+	f.record("t1", a, false, ok(h0.Add(time.Minute), 5*time.Millisecond))
+	f.record("t1", a, false,
+		ok(h0.Add(time.Minute+time.Second), 5*time.Millisecond),
+		fail(h0.Add(2*time.Minute), 502, ""),
+		ok(h0.Add(61*time.Minute), 5*time.Millisecond))
+	f.record("t1", a, true, fail(h0.Add(time.Minute+2*time.Second), 502, ""))
+	f.record("t1", a, false, ok(h0.Add(61*time.Minute+time.Second), 5*time.Millisecond))
+
+	st := f.stats(hookd.StatsQuery{EndpointID: a.ID, Since: h0, Until: h0.Add(2 * time.Hour), Bucket: time.Minute})
+	wantCounts(t, "totals", st.StatsCounts, 6, 4, 2)
+	if want := map[int]int64{200: 4, 502: 2}; !reflect.DeepEqual(st.StatusCodes, want) {
+		t.Errorf("status codes: got %v, want %v", st.StatusCodes, want)
+	}
+	perMinute := map[time.Duration][3]int64{time.Minute: {3, 2, 1}, 2 * time.Minute: {1, 0, 1}, 61 * time.Minute: {2, 2, 0}}
+	for _, b := range st.Series {
+		want := perMinute[b.Start.Sub(h0)]
+		if got := [3]int64{b.Attempts, b.Succeeded, b.Failed}; got != want {
+			t.Errorf("minute %s: attempts/succeeded/failed %v, want %v", b.Start.Sub(h0), got, want)
+		}
+	}
+	// The whole hours come from the hour rows.
+	hours := f.stats(hookd.StatsQuery{EndpointID: a.ID, Since: h0, Until: h0.Add(2 * time.Hour), Bucket: time.Hour})
+	if len(hours.Series) != 2 || hours.Series[0].Attempts != 4 || hours.Series[1].Attempts != 2 {
+		t.Errorf("hours: got %+v, want 4 then 2 attempts", hours.Series)
+	}
+	wantCounts(t, "hour totals", hours.StatsCounts, 6, 4, 2)
+	if !reflect.DeepEqual(hours.StatusCodes, st.StatusCodes) {
+		t.Errorf("hour status codes %v, minute ones %v", hours.StatusCodes, st.StatusCodes)
+	}
+}

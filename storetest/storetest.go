@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"AlertState", testAlertState},
 		{"CompleteNotice", testCompleteNotice},
 		{"StatsRollups", testStatsRollups},
+		{"StatsRollupUpserts", testStatsRollupUpserts},
 		{"StatsCircuit", testStatsCircuit},
 		{"PurgeStats", testPurgeStats},
 		{"StatsByEndpointSeries", testStatsByEndpointSeries},
