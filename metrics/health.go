@@ -243,6 +243,13 @@ type Refresher struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// failed counts the refreshes that failed in a row (the loop's own
+	// state): only the first of an outage is logged (warn), and the one that
+	// succeeds after it (info), not every tick.
+	failed int
+	// failedSince is when the first of them failed.
+	failedSince time.Time
 }
 
 // NewRefresher returns a Refresher of m's gauges from src every interval
@@ -278,10 +285,11 @@ func (r *Refresher) Start(ctx context.Context) error {
 		defer t.Stop()
 		for {
 			rctx, cancel := context.WithTimeout(ctx, r.interval)
-			if err := r.Refresh(rctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("refresh gauges", "err", err)
-			}
+			err := r.Refresh(rctx)
 			cancel()
+			if ctx.Err() == nil {
+				r.note(err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -290,6 +298,24 @@ func (r *Refresher) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// note logs a refresh's outcome once per outage: a warning at the first
+// failure after a success (or the start), an info line with the count and
+// the duration at the first success after failures, nothing otherwise.
+func (r *Refresher) note(err error) {
+	switch {
+	case err != nil && r.failed == 0:
+		r.failed, r.failedSince = 1, time.Now()
+		r.log.Warn("refresh gauges failed; the gauges keep their last values, and further failures are not logged until a refresh succeeds",
+			"err", err)
+	case err != nil:
+		r.failed++
+	case r.failed > 0:
+		r.log.Info("refresh gauges recovered", "failed_refreshes", r.failed,
+			"after", time.Since(r.failedSince).Round(time.Millisecond))
+		r.failed = 0
+	}
 }
 
 // Stop ends the refresh loop; it is safe before Start and twice.
