@@ -228,10 +228,29 @@ type Store interface {
 	// whole number of minutes. The dashboard's overview reads its
 	// sparklines with it.
 	StatsByEndpointSeries(ctx context.Context, tenantID *string, since, until time.Time, bucket time.Duration) ([]EndpointSeries, error)
+	// RollupHours brings the per-tenant and overall hour rollups up to
+	// upTo (a whole hour; the hours before it are closed), in one
+	// transaction, never on the delivery path (a scheduler job calls it):
+	// it recomputes in full, from the endpoint hour rows, the hours
+	// [from, to), where from is the watermark minus redo (the hours that
+	// late completions may still have changed) — or, with no watermark
+	// yet, the oldest endpoint hour row — and to is upTo, but at most
+	// maxSpan after from (a first run over months of rows goes in steps).
+	// Then the watermark becomes to (it never moves back). It returns the
+	// watermark; callers repeat until it reaches upTo. Running it again
+	// recomputes the same rows. The overall rows leave out the system
+	// tenant. ReadStats of a tenant or overall reads these rows for the
+	// whole hours below the watermark, so it equals the endpoint rows' sums
+	// once the hours it read were recomputed after their last attempt;
+	// DeleteEndpoint subtracts the endpoint's rows below the watermark and
+	// PurgeStats purges them with the hour rows. EINVALID when upTo is not
+	// a whole hour or maxSpan is under an hour.
+	RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error)
 	// PurgeStats deletes, from each rollup table, at most limit minute rows
-	// that start before minutesBefore and at most limit hour rows that
-	// start before hoursBefore; it returns how many rows it deleted in all
-	// (retention calls it until that is 0).
+	// that start before minutesBefore and at most limit hour rows (of
+	// endpoints, tenants and overall) that start before hoursBefore; it
+	// returns how many rows it deleted in all (retention calls it until
+	// that is 0).
 	PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error)
 
 	// AcquireJobLease lets one node at a time run the periodic job named job:

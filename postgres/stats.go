@@ -116,6 +116,9 @@ func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
 
 // deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
 func deleteRollups(ctx context.Context, tx pgx.Tx, endpointID string) error {
+	if err := subtractRollups(ctx, tx, endpointID); err != nil {
+		return err
+	}
 	for _, t := range []string{"stat_minutes", "stat_minute_codes", "stat_hours", "stat_hour_codes"} {
 		if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE endpoint_id = $1`, endpointID); err != nil {
 			return fmt.Errorf("delete stats: %w", err)
@@ -141,7 +144,8 @@ func statsScope(q hookd.StatsQuery, idColumn string) (string, []any) {
 }
 
 // ReadStats sums the rollups of q's window (see hookd.Store): whole hours
-// from the hour rows, the rest from minute rows, in one read-only
+// from the hour rows (a tenant's or the overall from the summed rows below
+// the watermark of RollupHours), the rest from minute rows, in one read-only
 // repeatable-read transaction (a consistent snapshot).
 func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
 	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
@@ -156,12 +160,27 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		}
 		var parts, codeParts []string
 		partArgs := args
-		for _, r := range rollup.Split(st.Since, st.Until, q.Bucket) {
+		ranges := rollup.Split(st.Since, st.Until, q.Bucket)
+		if q.EndpointID == "" { // a tenant or overall: the summed hours below the watermark
+			mark, err := readHoursMark(ctx, tx)
+			if err != nil {
+				return err
+			}
+			ranges = rollup.SplitSummed(ranges, mark)
+		}
+		for _, r := range ranges {
+			table, codes, w := r.Span.Table(), r.Span.CodesTable(), where
+			switch {
+			case r.Span == rollup.Summed && q.TenantID != nil:
+				table, codes = rollup.TenantHours, rollup.TenantHourCodes
+			case r.Span == rollup.Summed: // $1 (the system tenant) stays bound for the other parts
+				table, codes, w = rollup.OverallHours, rollup.OverallHourCodes, "$1::text IS NOT NULL"
+			}
 			a, b := len(partArgs)+1, len(partArgs)+2
 			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY bucket`,
-				rollup.SumColumns, r.Span.Table(), where, a, b))
+				rollup.SumColumns, table, w, a, b))
 			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n)::bigint FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
-				r.Span.CodesTable(), where, a, b))
+				codes, w, a, b))
 			partArgs = append(partArgs, r.From, r.To)
 		}
 		if len(parts) == 0 {
@@ -315,6 +334,10 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 			{"stat_minute_codes", "endpoint_id, bucket, code", minutesBefore},
 			{"stat_hours", "endpoint_id, bucket", hoursBefore},
 			{"stat_hour_codes", "endpoint_id, bucket, code", hoursBefore},
+			{rollup.TenantHours, "tenant_id, bucket", hoursBefore},
+			{rollup.TenantHourCodes, "tenant_id, bucket, code", hoursBefore},
+			{rollup.OverallHours, "bucket", hoursBefore},
+			{rollup.OverallHourCodes, "bucket, code", hoursBefore},
 		} {
 			tag, err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
 				SELECT %[2]s FROM %[1]s WHERE bucket < $1 ORDER BY bucket LIMIT $2 FOR UPDATE SKIP LOCKED)`,

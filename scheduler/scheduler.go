@@ -1,14 +1,16 @@
-// Package scheduler runs hookd's periodic jobs: retention (Retention) and
-// dead-letter auto-replay (AutoReplay) are defined here; other packages
-// plug their jobs in as a Job. Every node runs a Scheduler, but each run of
-// a job first takes the job's lease in the store (Store.AcquireJobLease),
-// so on a shared Postgres database exactly one node runs a job at a time,
-// and another takes over once a dead node's lease expires.
+// Package scheduler runs hookd's periodic jobs: retention (Retention,
+// StatsRetention), dead-letter auto-replay (AutoReplay), alerting (Alerts)
+// and the per-tenant and overall stats rollup (StatsRollup) are defined
+// here; other packages plug their jobs in as a Job. Every node runs a
+// Scheduler, but each run of a job first takes the job's lease in the
+// store (Store.AcquireJobLease), so on a shared Postgres database exactly
+// one node runs a job at a time, and another takes over once a dead node's
+// lease expires.
 //
 // It calls the store only through its small interfaces (Leaser, Purger,
-// Replayer) and must not import the store backends, dispatch, api or
-// cmd/hookd: a job that needs the dispatcher gets a func (AutoReplay's
-// wake).
+// Replayer, StatsPurger, HourRoller, AlertStore) and must not import the
+// store backends, dispatch, api or cmd/hookd: a job that needs the
+// dispatcher gets a func (AutoReplay's wake).
 package scheduler
 
 import (
@@ -289,5 +291,51 @@ func StatsRetention(store StatsPurger, keep, every time.Duration, batch int, now
 			log.Info("stats retention purged", "rows", total, "before", hours.UTC().Format(time.RFC3339))
 		}
 		return nil
+	}}
+}
+
+// Defaults of StatsRollup.
+const (
+	// DefaultStatsRollupInterval is how often StatsRollup runs.
+	DefaultStatsRollupInterval = time.Minute
+	// DefaultStatsRollupRedo is how many closed hours each run of
+	// StatsRollup recomputes again: attempts complete (and count in the
+	// hour they started) up to the attempt timeout after the hour ends.
+	DefaultStatsRollupRedo = 2 * time.Hour
+	// statsRollupSpan bounds the hours one RollupHours call sums (a first
+	// run over months of rows goes in steps, each its own transaction).
+	statsRollupSpan = 7 * 24 * time.Hour
+)
+
+// HourRoller is the part of hookd.Store that StatsRollup needs.
+type HourRoller interface {
+	RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error)
+}
+
+// StatsRollup returns the job that keeps the per-tenant and overall hour
+// rollups (Store.RollupHours) up to the last closed hour, every interval,
+// recomputing the last redo of closed hours each time. It runs off the
+// delivery path: tenant and overall stats over long windows then read one
+// row per hour. Until a run recomputes an hour, a tenant's or the overall
+// figures miss the attempts that completed into it after the last run.
+func StatsRollup(store HourRoller, every, redo time.Duration, now func() time.Time, log *slog.Logger) Job {
+	if now == nil {
+		now = time.Now
+	}
+	return Job{Name: "stats-rollup", Every: every, Run: func(ctx context.Context) error {
+		upTo := now().UTC().Truncate(time.Hour)
+		for ctx.Err() == nil {
+			mark, err := store.RollupHours(ctx, upTo, redo, statsRollupSpan)
+			if err != nil {
+				return err
+			}
+			if !mark.Before(upTo) {
+				break
+			}
+			if log != nil {
+				log.Debug("stats rollup caught up to", "hour", mark.Format(time.RFC3339))
+			}
+		}
+		return ctx.Err()
 	}}
 }

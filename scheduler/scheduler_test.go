@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -258,3 +259,63 @@ func TestStatsRetentionJobPurges(t *testing.T) {
 		t.Errorf("1 day old: %d attempts in the hour rows, %d in the minute rows; want 1, 1", h, m)
 	}
 }
+
+// TestStatsRollupJob: one run sums every closed hour into the tenant and
+// overall rows, in steps over 100 days of rows, and the overall read then
+// equals what the endpoint rows held before.
+func TestStatsRollupJob(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start.Add(100*24*time.Hour + 30*time.Minute)
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, start), TenantID: "acme", URL: "https://example.com/", Secret: hookd.NewSecret(), CreatedAt: start, UpdatedAt: start}
+	if err := store.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	ages := []time.Duration{99 * 24 * time.Hour, 20 * 24 * time.Hour, 3 * time.Hour, 10 * time.Minute}
+	var evs []hookd.NewEvent
+	for range ages {
+		evs = append(evs, hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, start), TenantID: "acme", Type: "a", Payload: []byte(`{}`), CreatedAt: start}})
+	}
+	if _, err := store.IngestEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := store.ClaimDue(ctx, hookd.ClaimRequest{Owner: "n", Now: now, Lease: time.Minute, Limit: 100})
+	if err != nil || len(claims) != len(ages) {
+		t.Fatalf("claim: %d, %v", len(claims), err)
+	}
+	var comps []hookd.Completion
+	for i, c := range claims {
+		comps = append(comps, hookd.Completion{Owner: "n", Outcome: hookd.OutcomeSucceeded,
+			Attempt: hookd.Attempt{DeliveryID: c.Delivery.ID, Number: 1, StartedAt: now.Add(-ages[i]), StatusCode: 200}})
+	}
+	if err := store.CompleteAttempts(ctx, comps, hookd.CircuitPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() []int64 {
+		var out []int64
+		for _, q := range []hookd.StatsQuery{{}, {TenantID: ptr("acme")}} {
+			q.Since, q.Until, q.Bucket = now.Add(-100*24*time.Hour), now, 24*time.Hour
+			st, err := store.ReadStats(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, st.Attempts, st.Series[len(st.Series)-1].Attempts)
+		}
+		return out
+	}
+	before := read()
+	clock := func() time.Time { return now }
+	if !scheduler.New(store, scheduler.Config{Owner: "n", Now: clock}).RunOnce(ctx, scheduler.StatsRollup(store, time.Minute, 2*time.Hour, clock, nil)) {
+		t.Fatal("stats rollup did not run")
+	}
+	mark, err := store.RollupHours(ctx, now.Truncate(time.Hour), 0, time.Hour)
+	if err != nil || !mark.Equal(now.Truncate(time.Hour)) {
+		t.Errorf("watermark after the run: got %s, %v; want %s (caught up)", mark, err, now.Truncate(time.Hour))
+	}
+	if after := read(); !reflect.DeepEqual(after, before) || after[0] != 4 {
+		t.Errorf("overall and acme (attempts, last bucket): got %v after the rollup, %v before; want 4 attempts", after, before)
+	}
+}
+func ptr[T any](v T) *T { return &v }

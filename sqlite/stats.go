@@ -56,6 +56,9 @@ func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) 
 
 // deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
 func deleteRollups(ctx context.Context, tx *sql.Tx, endpointID string) error {
+	if err := subtractRollups(ctx, tx, endpointID); err != nil {
+		return err
+	}
 	for _, t := range []string{"stat_minutes", "stat_minute_codes", "stat_hours", "stat_hour_codes"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE endpoint_id = ?`, endpointID); err != nil {
 			return fmt.Errorf("delete stats: %w", err)
@@ -80,7 +83,9 @@ func scope(q hookd.StatsQuery, idColumn string) (string, []any) {
 }
 
 // ReadStats sums the rollups of q's window (see hookd.Store): whole hours
-// from the hour rows, the rest from minute rows, in one read transaction.
+// from the hour rows (a tenant's or the overall from the summed rows below
+// the watermark of RollupHours), the rest from minute rows, in one read
+// transaction.
 func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
 	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
 		return nil, err
@@ -94,12 +99,27 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		}
 		var parts, codeParts []string
 		var partArgs []any
-		for _, r := range rollup.Split(st.Since, st.Until, q.Bucket) {
+		ranges := rollup.Split(st.Since, st.Until, q.Bucket)
+		if q.EndpointID == "" { // a tenant or overall: the summed hours below the watermark
+			mark, err := hoursMark(ctx, tx)
+			if err != nil {
+				return err
+			}
+			ranges = rollup.SplitSummed(ranges, mark)
+		}
+		for _, r := range ranges {
+			table, codes, w, a := r.Span.Table(), r.Span.CodesTable(), where, args
+			switch {
+			case r.Span == rollup.Summed && q.TenantID != nil:
+				table, codes = rollup.TenantHours, rollup.TenantHourCodes
+			case r.Span == rollup.Summed:
+				table, codes, w, a = rollup.OverallHours, rollup.OverallHourCodes, "1 = 1", nil
+			}
 			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY bucket`,
-				rollup.SumColumns, r.Span.Table(), where))
+				rollup.SumColumns, table, w))
 			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n) FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY code`,
-				r.Span.CodesTable(), where))
-			partArgs = append(append(partArgs, args...), micros(r.From), micros(r.To))
+				codes, w))
+			partArgs = append(append(partArgs, a...), micros(r.From), micros(r.To))
 		}
 		if len(parts) == 0 {
 			return nil
@@ -262,6 +282,10 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 			{"stat_minute_codes", "endpoint_id, bucket, code", minutesBefore},
 			{"stat_hours", "endpoint_id, bucket", hoursBefore},
 			{"stat_hour_codes", "endpoint_id, bucket, code", hoursBefore},
+			{rollup.TenantHours, "tenant_id, bucket", hoursBefore},
+			{rollup.TenantHourCodes, "tenant_id, bucket, code", hoursBefore},
+			{rollup.OverallHours, "bucket", hoursBefore},
+			{rollup.OverallHourCodes, "bucket, code", hoursBefore},
 		} {
 			res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
 				SELECT %[2]s FROM %[1]s WHERE bucket < ? ORDER BY bucket LIMIT ?)`, t.table, t.key), micros(t.before), limit)

@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"PurgeStats", testPurgeStats},
 		{"StatsByEndpointSeries", testStatsByEndpointSeries},
 		{"StatsOverallWithoutSystem", testStatsOverallWithoutSystem},
+		{"RollupHours", testRollupHours},
 		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {

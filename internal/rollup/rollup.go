@@ -21,11 +21,18 @@ type Span int
 const (
 	Minute Span = iota // stat_minutes, stat_minute_codes
 	Hour               // stat_hours, stat_hour_codes
+	// Summed is the hour rows summed per tenant (stat_tenant_hours,
+	// stat_tenant_hour_codes) and overall (stat_overall_hours,
+	// stat_overall_hour_codes) by Store.RollupHours, below its watermark.
+	Summed
 )
+
+// MarkHours is the name of RollupHours' watermark in stat_rollup_marks.
+const MarkHours = "hours"
 
 // Duration is the span's length.
 func (s Span) Duration() time.Duration {
-	if s == Hour {
+	if s == Hour || s == Summed {
 		return time.Hour
 	}
 	return time.Minute
@@ -206,6 +213,25 @@ func Split(since, until time.Time, bucket time.Duration) []Range {
 		rs = append(rs, Range{Minute, h2, until})
 	}
 	return rs
+}
+
+// SplitSummed moves the parts of rs that read whole hours before
+// watermark to Summed (the per-tenant and overall rows): a tenant's or the
+// overall read takes one row per hour there.
+func SplitSummed(rs []Range, watermark time.Time) []Range {
+	var out []Range
+	for _, r := range rs {
+		if r.Span != Hour || !watermark.After(r.From) {
+			out = append(out, r)
+			continue
+		}
+		if !watermark.Before(r.To) {
+			out = append(out, Range{Summed, r.From, r.To})
+			continue
+		}
+		out = append(out, Range{Summed, r.From, watermark}, Range{Hour, watermark, r.To})
+	}
+	return out
 }
 
 // Sum is one summed row of a read: the counts of the rows that start at

@@ -75,3 +75,23 @@ func TestSeriesBuilder(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestSplitSummed(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.UTC) }
+	rs := Split(at(9, 30), at(13, 15), time.Hour) // 9:30-10 minutes, 10-13 hours, 13-13:15 minutes
+	cases := []struct {
+		mark time.Time
+		want []Range
+	}{
+		{time.Time{}, rs},
+		{at(10, 0), rs},
+		{at(12, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(12, 0)}, {Hour, at(12, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
+		{at(13, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
+		{at(20, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
+	}
+	for _, c := range cases {
+		if got := SplitSummed(rs, c.mark); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("watermark %s: got %v, want %v", c.mark.Format("15:04"), got, c.want)
+		}
+	}
+}
