@@ -131,6 +131,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	}
 
 	b := &pgx.Batch{}
+	var attempts attemptRows
 	var noticed []noticeUpdate
 	succeeded := map[string]time.Time{} // endpoint id -> end of its latest success
 	var stats rollup.Batch
@@ -143,10 +144,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		}
 		endAt := a.StartedAt.Add(a.Latency)
 		end := ts(endAt)
-		b.Queue(`INSERT INTO attempts (delivery_id, number, started_at, status_code, latency_us, response_body, error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, number) DO NOTHING`,
-			a.DeliveryID, a.Number, ts(a.StartedAt), a.StatusCode, a.Latency.Microseconds(),
-			[]byte(a.ResponseBody), cleanText(a.Error))
+		attempts.add(&a)
 
 		status, next := hookd.StatusPending, time.Time{}
 		switch c.Outcome {
@@ -218,6 +216,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			last_error_at = greatest(last_error_at, $3) WHERE id = $1`,
 			append([]any{ep, nullTime(succeeded[ep]), nullTime(st.lastErrorAt), st.lastError}, args...)...)
 	}
+	attempts.queue(b)
 	queueRollups(b, stats.Rows())
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("write: %w", err)

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ReleaseLeasesExpiringAt", testReleaseLeasesExpiringAt},
 		{"CompleteOutcomes", testCompleteOutcomes},
 		{"CompleteLostLease", testCompleteLostLease},
+		{"CompleteBatchMixed", testCompleteBatchMixed},
 		{"CompleteDeletedDelivery", testCompleteDeletedDelivery},
 		{"CompleteAndClaim", testCompleteAndClaim},
 		{"IngestLease", testIngestLease},
