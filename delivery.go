@@ -77,6 +77,12 @@ type DeliveryFilter struct {
 	// TenantID, when non-nil, keeps the deliveries to endpoints of that
 	// tenant.
 	TenantID *string
+	// EventType, when set, keeps the deliveries of events of that type.
+	EventType string
+	// UpdatedSince and UpdatedBefore, when set, bound UpdatedAt (for a
+	// dead delivery: when it died), inclusive and exclusive, as
+	// ReplayFilter's Since and Until do.
+	UpdatedSince, UpdatedBefore time.Time
 	Page
 }
 

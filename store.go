@@ -82,7 +82,9 @@ type Store interface {
 
 	// GetDelivery returns the delivery or ENOTFOUND.
 	GetDelivery(ctx context.Context, id string) (*Delivery, error)
-	// ListDeliveries lists deliveries.
+	// ListDeliveries lists the deliveries that match every field f sets
+	// (see DeliveryFilter; the event type and time bounds as ReplayFilter
+	// has them), newest first by id, one page at a time.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
 	// ListAttempts lists a delivery's attempts oldest first (by Number; the
 	// cursor is the last Number as a decimal string), or ENOTFOUND when the

@@ -94,7 +94,7 @@ func (f *EventFilter) CheckText() error {
 
 // CheckText runs CheckText on the filter and its cursor.
 func (f *DeliveryFilter) CheckText() error {
-	return CheckTexts("status", string(f.Status), "endpoint_id", f.EndpointID, "event_id", f.EventID, "cursor", f.Cursor)
+	return CheckTexts("status", string(f.Status), "endpoint_id", f.EndpointID, "event_id", f.EventID, "event_type", f.EventType, "cursor", f.Cursor)
 }
 
 // CheckText runs CheckText on the filter.

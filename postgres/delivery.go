@@ -58,7 +58,11 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR event_id = $3)
 			AND ($4 = '' OR id < $4)
 			AND ($6::text IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $6))
-		ORDER BY id DESC LIMIT $5`, string(f.Status), f.EndpointID, f.EventID, f.Cursor, limit+1, f.TenantID)
+			AND ($7 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.id = deliveries.event_id AND e.type = $7))
+			AND ($8::timestamptz IS NULL OR updated_at >= $8)
+			AND ($9::timestamptz IS NULL OR updated_at < $9)
+		ORDER BY id DESC LIMIT $5`, string(f.Status), f.EndpointID, f.EventID, f.Cursor, limit+1, f.TenantID,
+		f.EventType, nullTime(f.UpdatedSince), nullTime(f.UpdatedBefore))
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", translate(err))
 	}

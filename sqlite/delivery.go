@@ -84,6 +84,18 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
 		args = append(args, *f.TenantID)
 	}
+	if f.EventType != "" {
+		q += ` AND event_id IN (SELECT id FROM events WHERE type = ?)`
+		args = append(args, f.EventType)
+	}
+	if !f.UpdatedSince.IsZero() {
+		q += ` AND updated_at >= ?`
+		args = append(args, micros(f.UpdatedSince))
+	}
+	if !f.UpdatedBefore.IsZero() {
+		q += ` AND updated_at < ?`
+		args = append(args, micros(f.UpdatedBefore))
+	}
 	if f.Cursor != "" {
 		q += ` AND id < ?`
 		args = append(args, f.Cursor)

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Circuit", testCircuit},
 		{"RetryDelivery", testRetryDelivery},
 		{"ReplayDead", testReplayDead},
+		{"ListDeadFilters", testListDeadFilters},
 		{"ListAttempts", testListAttempts},
 		{"JobLease", testJobLease},
 		{"Settings", testSettings},

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,8 +20,6 @@ type deadView struct {
 	Filter    deadFilter
 	Rows      []deadRow
 	Next      string // cursor of the next page, "" when none
-	Scanned   int
-	Truncated bool
 	FormError string
 }
 
@@ -31,15 +30,17 @@ type deadFilter struct {
 	since, until                        time.Time
 }
 
-// Query returns the filter as a query string (for links).
-func (f deadFilter) Query() string {
+// Query returns the filter as a query string for links: encoded by
+// url.Values, so the template must not escape it again (it used to turn
+// "type=x" into "type%3dx", which lost the filter on the next page).
+func (f deadFilter) Query() template.URL {
 	q := url.Values{}
 	for k, v := range map[string]string{"endpoint": f.EndpointID, "type": f.EventType, "since": f.Since, "until": f.Until} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	return q.Encode()
+	return template.URL(q.Encode()) //nolint:gosec // url.Values.Encode escapes every key and value
 }
 
 type deadRow struct {
@@ -48,11 +49,10 @@ type deadRow struct {
 	Event *hookd.Event
 }
 
-// Dead-letter list bounds: rows per page, and deliveries scanned per page
-// when filters by type or time drop most of them.
+// Dead-letter list bounds: rows per page, replayed deliveries followed on
+// the outcome page.
 const (
 	deadPerPage  = 100
-	deadMaxScan  = 5000
 	maxTracked   = 100
 	timeInput    = "2006-01-02T15:04"
 	timeInputSec = "2006-01-02T15:04:05"
@@ -118,61 +118,49 @@ func (s *Server) deadData(ctx context.Context, p auth.Principal, q url.Values) (
 		v.FormError = "endpoint " + f.EndpointID + " not found"
 		return v, nil
 	}
-	rows, next, scanned, err := s.scanDead(ctx, byID, f, q.Get("cursor"), deadPerPage)
+	rows, next, err := s.listDead(ctx, p, byID, f, q.Get("cursor"), deadPerPage)
 	if err != nil {
 		return nil, err
 	}
-	v.Rows, v.Next, v.Scanned = rows, next, scanned
+	v.Rows, v.Next = rows, next
 	return v, nil
 }
 
-// scanDead lists dead deliveries the session sees that match f, newest
-// first, after cursor: at most limit rows, scanning at most deadMaxScan.
-func (s *Server) scanDead(ctx context.Context, visible map[string]*hookd.Endpoint, f deadFilter, cursor string, limit int) ([]deadRow, string, int, error) {
-	events := map[string]*hookd.Event{}
-	var rows []deadRow
-	scanned := 0
-	page := hookd.Page{Limit: hookd.MaxPageLimit, Cursor: cursor}
-	for {
-		ds, next, err := s.cfg.Store.ListDeliveries(ctx, hookd.DeliveryFilter{Status: hookd.StatusDead, EndpointID: f.EndpointID, Page: page})
-		if err != nil {
-			return nil, "", 0, err
-		}
-		for i, d := range ds {
-			scanned++
-			e := visible[d.EndpointID]
-			if e == nil || (!f.since.IsZero() && d.UpdatedAt.Before(f.since)) || (!f.until.IsZero() && !d.UpdatedAt.Before(f.until)) {
-				continue
-			}
-			ev, ok := events[d.EventID]
-			if !ok {
-				ev, err = s.cfg.Store.GetEvent(ctx, d.EventID)
-				if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-					continue
-				} else if err != nil {
-					return nil, "", 0, err
-				}
-				events[d.EventID] = ev
-			}
-			if f.EventType != "" && ev.Type != f.EventType {
-				continue
-			}
-			rows = append(rows, deadRow{D: d, E: e, Event: ev})
-			if len(rows) == limit {
-				if i < len(ds)-1 || next != "" {
-					return rows, d.ID, scanned, nil
-				}
-				return rows, "", scanned, nil
-			}
-		}
-		if next == "" {
-			return rows, "", scanned, nil
-		}
-		if scanned >= deadMaxScan {
-			return rows, next, scanned, nil
-		}
-		page.Cursor = next
+// listDead lists one page of the dead deliveries p sees that match f,
+// newest first, after cursor: the store filters by endpoint, event type,
+// time of death and the session's tenant, and pages (at most limit rows).
+// visible holds the endpoints p sees, for the rows.
+func (s *Server) listDead(ctx context.Context, p auth.Principal, visible map[string]*hookd.Endpoint, f deadFilter, cursor string, limit int) ([]deadRow, string, error) {
+	ds, next, err := s.cfg.Store.ListDeliveries(ctx, hookd.DeliveryFilter{Status: hookd.StatusDead, EndpointID: f.EndpointID,
+		EventType: f.EventType, UpdatedSince: f.since, UpdatedBefore: f.until, TenantID: tenantFilter(p, nil),
+		Page: hookd.Page{Limit: limit, Cursor: cursor}})
+	if err != nil {
+		return nil, "", err
 	}
+	events := map[string]*hookd.Event{}
+	rows := make([]deadRow, 0, len(ds))
+	for _, d := range ds {
+		e := visible[d.EndpointID]
+		if e == nil { // beyond the endpoints listed (maxOverviewEndpoints)
+			if e, err = s.endpointFor(ctx, p, d.EndpointID); hookd.ErrorCode(err) == hookd.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, "", err
+			}
+		}
+		ev, ok := events[d.EventID]
+		if !ok {
+			ev, err = s.cfg.Store.GetEvent(ctx, d.EventID)
+			if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, "", err
+			}
+			events[d.EventID] = ev
+		}
+		rows = append(rows, deadRow{D: d, E: e, Event: ev})
+	}
+	return rows, next, nil
 }
 
 // replay requeues the selected dead letters (action "selected": each
@@ -232,7 +220,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, sess *session) {
 			s.fail(w, r, err)
 			return
 		}
-		rows, _, _, err := s.scanDead(ctx, map[string]*hookd.Endpoint{e.ID: e}, f, "", maxTracked)
+		rows, _, err := s.listDead(ctx, sess.Principal, map[string]*hookd.Endpoint{e.ID: e}, f, "", maxTracked)
 		if err != nil {
 			s.fail(w, r, err)
 			return

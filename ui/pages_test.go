@@ -400,3 +400,66 @@ func TestOverviewSummaryLeavesOutOperationalDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestDeadLettersFilterInTheStore: the type and time filters reach the
+// store, so a match older than thousands of other dead letters shows on
+// the first page (the page used to scan at most 5,000), and a filtered
+// list pages with the filter kept.
+func TestDeadLettersFilterInTheStore(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) hookd.Store) {
+		b := setup(t, open(t))
+		ctx := context.Background()
+		ep := b.endpoint(map[string]any{"url": "https://bulk.example.com/hook"})
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		kill := func(typ string, n int, at time.Time) {
+			t.Helper()
+			evs := make([]hookd.NewEvent, n)
+			for i := range evs {
+				evs[i] = hookd.NewEvent{Event: hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, at), Type: typ, Payload: []byte(`{}`), CreatedAt: at},
+					OnlyEndpointID: ep}
+			}
+			if _, err := b.store.IngestEvents(ctx, evs); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				cl, err := b.store.ClaimDue(ctx, hookd.ClaimRequest{Owner: "t", Now: at.Add(time.Second), Lease: time.Minute, Limit: 500})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cl) == 0 {
+					return
+				}
+				cs := make([]hookd.Completion, len(cl))
+				for i, c := range cl {
+					cs[i] = hookd.Completion{Owner: "t", Outcome: hookd.OutcomeDead, Attempt: hookd.Attempt{DeliveryID: c.Delivery.ID,
+						Number: 1, StartedAt: at.Add(time.Second), StatusCode: 500}}
+				}
+				if err := b.store.CompleteAttempts(ctx, cs, hookd.CircuitPolicy{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		kill("rare.x", 101, now.Add(-2*time.Hour))
+		kill("common.y", 5100, now.Add(-time.Hour))
+		br := b.browser()
+		br.signIn(adminKey)
+		p := br.get("/ui/dead-letters?type=rare.x")
+		if n := strings.Count(p.Body, `name="id" value="dlv_`); n != 100 || !strings.Contains(p.Body, "cursor=") {
+			t.Fatalf("type filter, first page: %d rows, pager %v; want 100 and a next page", n, strings.Contains(p.Body, "cursor="))
+		}
+		if strings.Contains(p.Body, "common.y") {
+			t.Errorf("type filter shows another type")
+		}
+		next := regexp.MustCompile(`href="(/ui/dead-letters\?[^"]*cursor=[^"]*)"`).FindStringSubmatch(p.Body)
+		if next == nil || !strings.Contains(next[1], "type=rare.x") {
+			t.Fatalf("next page link %v lacks the filter", next)
+		}
+		if p := br.get(strings.ReplaceAll(next[1], "&amp;", "&")); strings.Count(p.Body, `name="id" value="dlv_`) != 1 || strings.Contains(p.Body, "cursor=") {
+			t.Errorf("type filter, second page: want the last 1 row and no further page")
+		}
+		until := now.Add(-90 * time.Minute).Format("2006-01-02T15:04")
+		if p := br.get("/ui/dead-letters?until=" + until); strings.Count(p.Body, `name="id" value="dlv_`) != 100 || strings.Contains(p.Body, "common.y") {
+			t.Errorf("time filter: want 100 rows of rare.x only")
+		}
+	})
+}
