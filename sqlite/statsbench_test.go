@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -11,20 +13,71 @@ import (
 	"github.com/hookd/hookd/sqlite"
 )
 
-// seedRollups writes the rollup rows of `days` days of traffic to every
-// endpoint of the file directly (no attempts): per endpoint and minute 12
-// attempts (11 × 200 in 40-50 ms, 1 × 500 in 75-100 ms), and the matching
-// hour rows. It returns the number of attempts they stand for.
-func seedRollups(tb testing.TB, path string, eps int, days int, end time.Time) int64 {
+// statsSet is a generated stats data set: eps endpoints spread over
+// tenants, days of hour rows ending at end, perHour attempts per endpoint
+// and hour (perHour/60 a minute when it is a multiple of 60, else one a
+// minute in the hour's first perHour minutes; one in twelve fails, or the
+// last of the hour). Minute rows are written only where a read of the last
+// 30 days (or of the whole set, when shorter) takes them: the first hour
+// of the window and the last two hours.
+type statsSet struct {
+	eps, tenants, days, perHour int
+	end                         time.Time // a whole hour
+}
+
+func (s statsSet) hours() int { return s.days * 24 }
+
+func (s statsSet) start() time.Time { return s.end.Add(-time.Duration(s.hours()) * time.Hour) }
+
+// attempts is how many attempts the set stands for.
+func (s statsSet) attempts() int64 { return int64(s.eps) * int64(s.hours()) * int64(s.perHour) }
+
+// minuteHours are the hour indexes (from start) that get minute rows.
+func (s statsSet) minuteHours() []int {
+	h := s.hours()
+	out := []int{max(0, h-721)}
+	if h-720 > 0 {
+		out = append(out, h-720)
+	}
+	return append(out, h-2, h-1)
+}
+
+// perMinute is the attempts and failures of minute i (0..59) of an hour.
+func (s statsSet) perMinute(i int) (attempts, failed int) {
+	if s.perHour >= 60 {
+		m := s.perHour / 60
+		return m, m / 12
+	}
+	if i >= s.perHour {
+		return 0, 0
+	}
+	if i == s.perHour-1 {
+		return 1, 1
+	}
+	return 1, 0
+}
+
+func (s statsSet) hourFailed() int {
+	f := 0
+	for i := range 60 {
+		_, x := s.perMinute(i)
+		f += x
+	}
+	return f
+}
+
+// seedStats writes the set to the database file at path directly (no
+// attempts), endpoints through the store.
+func seedStats(tb testing.TB, path string, set statsSet) {
 	tb.Helper()
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for range eps {
-		e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, time.Now()), TenantID: "t",
-			URL: "https://example.com/hook", Secret: hookd.NewSecret(), CreatedAt: end, UpdatedAt: end}
+	for i := range set.eps {
+		e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint, time.Now()), TenantID: fmt.Sprintf("t%02d", i%set.tenants),
+			URL: "https://example.com/hook", Secret: hookd.NewSecret(), CreatedAt: set.end, UpdatedAt: set.end}
 		if err := s.CreateEndpoint(ctx, e); err != nil {
 			tb.Fatal(err)
 		}
@@ -35,102 +88,201 @@ func seedRollups(tb testing.TB, path string, eps int, days int, end time.Time) i
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	start := end.Add(-time.Duration(days) * 24 * time.Hour).UnixMicro()
-	minutes, hours := days*24*60, days*24
-	for _, q := range []struct {
-		sql string
-		n   int
-		us  int64
-		k   int64 // attempts per row / 12
-	}{
-		{`INSERT INTO stat_minutes (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07)
-			SELECT e.id, ?2 + m.i * ?3, 't', 12 * ?4, 11 * ?4, ?4, 11 * ?4, ?4 FROM m, endpoints e`, minutes, 60e6, 1},
-		{`INSERT INTO stat_minute_codes (endpoint_id, bucket, code, tenant_id, n)
-			SELECT e.id, ?2 + m.i * ?3, c.code, 't', CASE c.code WHEN 200 THEN 11 * ?4 ELSE ?4 END
-			FROM m, endpoints e, (SELECT 200 AS code UNION ALL SELECT 500) c`, minutes, 60e6, 1},
-		{`INSERT INTO stat_hours (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07)
-			SELECT e.id, ?2 + m.i * ?3, 't', 12 * ?4, 11 * ?4, ?4, 11 * ?4, ?4 FROM m, endpoints e`, hours, 3600e6, 60},
-		{`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
-			SELECT e.id, ?2 + m.i * ?3, c.code, 't', CASE c.code WHEN 200 THEN 11 * ?4 ELSE ?4 END
-			FROM m, endpoints e, (SELECT 200 AS code UNION ALL SELECT 500) c`, hours, 3600e6, 60},
-	} {
-		_, err := db.ExecContext(ctx, `WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < ?1 - 1) `+q.sql,
-			q.n, start, q.us, q.k)
-		if err != nil {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		tb.Helper()
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	n, f := set.perHour, set.hourFailed()
+	start := set.start().UnixMicro()
+	hours := `WITH RECURSIVE h(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM h WHERE i < ?1 - 1) `
+	exec(hours+`INSERT INTO stat_hours (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07)
+		SELECT e.id, ?2 + h.i * 3600000000, e.tenant_id, ?3, ?3 - ?4, ?4, ?3 - ?4, ?4 FROM h, endpoints e`, set.hours(), start, n, f)
+	exec(hours+`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
+		SELECT e.id, ?2 + h.i * 3600000000, 200, e.tenant_id, ?3 - ?4 FROM h, endpoints e`, set.hours(), start, n, f)
+	exec(hours+`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
+		SELECT e.id, ?2 + h.i * 3600000000, 500, e.tenant_id, ?3 FROM h, endpoints e`, set.hours(), start, f)
+	for _, h := range set.minuteHours() {
+		for i := range 60 {
+			a, x := set.perMinute(i)
+			if a == 0 {
+				continue
+			}
+			at := start + int64(h)*3600e6 + int64(i)*60e6
+			exec(`INSERT INTO stat_minutes (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07)
+				SELECT id, ?1, tenant_id, ?2, ?2 - ?3, ?3, ?2 - ?3, ?3 FROM endpoints`, at, a, x)
+			exec(`INSERT INTO stat_minute_codes (endpoint_id, bucket, code, tenant_id, n)
+				SELECT id, ?1, 200, tenant_id, ?2 - ?3 FROM endpoints WHERE ?2 > ?3`, at, a, x)
+			exec(`INSERT INTO stat_minute_codes (endpoint_id, bucket, code, tenant_id, n)
+				SELECT id, ?1, 500, tenant_id, ?2 FROM endpoints WHERE ?2 > 0`, at, x)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 		tb.Fatal(err)
 	}
-	return int64(eps) * int64(minutes) * 12
 }
 
-// TestStatsReadGeneratedSmoke is the small version of
-// BenchmarkReadStats30Days: the generated rows read back exactly.
+// TestStatsReadGeneratedSmoke (smokeStats per set) is the small version of
+// BenchmarkReadStats30Days: the generated rows read back exactly, through
+// the endpoint rows and, after RollupHours, through the tenant and overall
+// rows, which then hold one row per tenant and hour.
 func TestStatsReadGeneratedSmoke(t *testing.T) {
 	t.Parallel()
+	for _, set := range []statsSet{
+		{eps: 3, tenants: 2, days: 3, perHour: 720, end: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)},
+		{eps: 4, tenants: 3, days: 3, perHour: 14, end: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(fmt.Sprintf("%dperhour", set.perHour), func(t *testing.T) {
+			t.Parallel()
+			smokeStats(t, set)
+		})
+	}
+}
+
+func smokeStats(t *testing.T, set statsSet) {
 	path := filepath.Join(t.TempDir(), "hookd.db")
-	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	want := seedRollups(t, path, 2, 3, end)
+	seedStats(t, path, set)
 	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	st, err := s.ReadStats(t.Context(), hookd.StatsQuery{Since: end.Add(-72*time.Hour + 30*time.Minute), Until: end, Bucket: time.Hour})
-	if err != nil {
-		t.Fatal(err)
+	since := set.start().Add(30 * time.Minute)
+	want := set.attempts()
+	for i := range 30 { // the first half hour is outside the window
+		a, _ := set.perMinute(i)
+		want -= int64(set.eps * a)
 	}
-	want -= 2 * 30 * 12 // the first half hour is outside the window
-	if st.Attempts != want || st.StatusCodes[200]+st.StatusCodes[500] != want || len(st.Series) != 72 {
-		t.Errorf("got %d attempts, codes %v, %d buckets; want %d, 72 buckets", st.Attempts, st.StatusCodes, len(st.Series), want)
+	read := func() []*hookd.Stats {
+		var out []*hookd.Stats
+		for _, tenant := range []*string{nil, ptr("t01")} {
+			st, err := s.ReadStats(t.Context(), hookd.StatsQuery{TenantID: tenant, Since: since, Until: set.end, Bucket: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, st)
+		}
+		return out
+	}
+	slow := read()
+	if st := slow[0]; st.Attempts != want || st.StatusCodes[200]+st.StatusCodes[500] != want || len(st.Series) != 72 || st.Failed == 0 {
+		t.Errorf("%+v: got %d attempts (%d failed), codes %v, %d buckets; want %d, 72 buckets", set, st.Attempts, st.Failed, st.StatusCodes, len(st.Series), want)
+	}
+	for {
+		m, err := s.RollupHours(t.Context(), set.end, 2*time.Hour, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Before(set.end) {
+			break
+		}
+	}
+	if fast := read(); !reflect.DeepEqual(fast, slow) {
+		t.Errorf("%+v: through the summed rows:\n got %+v\nwant %+v", set, fast, slow)
+	}
+	if n := countRows(t, path, "stat_tenant_hours"); n != set.tenants*set.hours() {
+		t.Errorf("%+v: %d tenant hour rows, want %d", set, n, set.tenants*set.hours())
 	}
 }
 
+func countRows(t *testing.T, path, table string) int {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // BenchmarkReadStats30Days reads a 30-day window (1h buckets, the API's
-// default) over rollups standing for 10.4 million attempts: 20 endpoints,
-// 12 attempts a minute each. Seeding takes a while; run it with
+// default) over rollups standing for about 10 million attempts, in two
+// sets: 20 endpoints of one tenant at 12 attempts a minute each, and 1,000
+// endpoints over 40 tenants at 14 an hour (720k endpoint hour rows in the
+// window). Overall and tenant reads run first over the endpoint rows (no
+// watermark: how they read before RollupHours), then over the tenant and
+// overall rows after RollupHours. Seeding takes a while; run it with
 // go test ./sqlite -run '^$' -bench ReadStats30Days.
 func BenchmarkReadStats30Days(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "hookd.db")
-	end := time.Date(2026, 12, 1, 0, 0, 30, 0, time.UTC) // a partial minute: the read uses both tables
-	total := seedRollups(b, path, 20, 31, end)
-	b.Logf("seeded rollups of %d attempts over 31 days", total)
-	s, err := sqlite.Open(b.Context(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	eps, _, err := s.ListEndpoints(b.Context(), nil, hookd.Page{Limit: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	since, until := hookd.StatsWindow(end, hookd.MaxStatsWindow)
-	for _, c := range []struct {
-		name string
-		q    hookd.StatsQuery
-	}{
-		{"overall", hookd.StatsQuery{Since: since, Until: until, Bucket: time.Hour}},
-		{"endpoint", hookd.StatsQuery{EndpointID: eps[0].ID, Since: since, Until: until, Bucket: time.Hour}},
+	for _, set := range []statsSet{
+		{eps: 20, tenants: 1, days: 31, perHour: 720},
+		{eps: 1000, tenants: 40, days: 31, perHour: 14},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				st, err := s.ReadStats(b.Context(), c.q)
+		set.end = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		b.Run(fmt.Sprintf("%deps", set.eps), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "hookd.db")
+			seedStats(b, path, set)
+			b.Logf("seeded rollups of %d attempts over %d days, %d endpoints, %d tenants", set.attempts(), set.days, set.eps, set.tenants)
+			s, err := sqlite.Open(b.Context(), path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			eps, _, err := s.ListEndpoints(b.Context(), nil, hookd.Page{Limit: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			// A partial minute: the read takes minute rows at both ends.
+			since, until := hookd.StatsWindow(set.end.Add(30*time.Second), hookd.MaxStatsWindow)
+			read := func(name string, q hookd.StatsQuery) {
+				b.Run(name, func(b *testing.B) {
+					for b.Loop() {
+						st, err := s.ReadStats(b.Context(), q)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if st.Attempts == 0 {
+							b.Fatal("no attempts read")
+						}
+					}
+				})
+			}
+			overall := hookd.StatsQuery{Since: since, Until: until, Bucket: time.Hour}
+			tenant := overall
+			tenant.TenantID = ptr("t00")
+			endpoint := overall
+			endpoint.EndpointID = eps[0].ID
+			read("overall-endpoint-rows", overall)
+			read("tenant-endpoint-rows", tenant)
+			start := time.Now()
+			for {
+				m, err := s.RollupHours(b.Context(), set.end, 2*time.Hour, 7*24*time.Hour)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if st.Attempts == 0 {
-					b.Fatal("no attempts read")
+				if !m.Before(set.end) {
+					break
 				}
 			}
-		})
-	}
-	b.Run("by-endpoint", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.StatsByEndpoint(b.Context(), since, until); err != nil {
+			b.Logf("RollupHours over %d days: %s", set.days, time.Since(start).Round(time.Millisecond))
+			start = time.Now()
+			if _, err := s.RollupHours(b.Context(), set.end, 2*time.Hour, 7*24*time.Hour); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			b.Logf("RollupHours of the last 2 hours (a job run): %s", time.Since(start).Round(time.Millisecond))
+			read("overall", overall)
+			read("tenant", tenant)
+			read("endpoint", endpoint)
+			b.Run("by-endpoint", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.StatsByEndpoint(b.Context(), since, until); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
