@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // httpPart serves an http.Server on its listener as a long-running part
@@ -21,10 +23,36 @@ type httpPart struct {
 	started bool
 	stopped bool
 	done    chan struct{} // closed when Serve has returned
+
+	// active holds the connections with a request in progress
+	// (http.StateActive), kept by the server's ConnState hook.
+	connMu sync.Mutex
+	active map[net.Conn]bool
 }
 
 func newHTTPPart(srv *http.Server, ln net.Listener) *httpPart {
-	return &httpPart{srv: srv, ln: ln, failed: make(chan error, 1), done: make(chan struct{})}
+	p := &httpPart{srv: srv, ln: ln, failed: make(chan error, 1), done: make(chan struct{}), active: map[net.Conn]bool{}}
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		p.connMu.Lock()
+		if st == http.StateActive {
+			p.active[c] = true
+		} else {
+			delete(p.active, c)
+		}
+		p.connMu.Unlock()
+		if prev != nil {
+			prev(c, st)
+		}
+	}
+	return p
+}
+
+// inProgress returns how many connections have a request in progress.
+func (p *httpPart) inProgress() int {
+	p.connMu.Lock()
+	defer p.connMu.Unlock()
+	return len(p.active)
 }
 
 // Start serves in a goroutine. It returns an error when called twice or
@@ -49,9 +77,12 @@ func (p *httpPart) Start(context.Context) error {
 }
 
 // Stop stops accepting connections and waits for the requests in progress
-// until ctx ends; then it closes the connections left and returns
-// ctx.Err(). Stop before Start closes the listener and returns nil; a
-// second Stop returns nil.
+// until ctx ends. Once none is in progress it closes the connections left
+// at once: idle ones, and new ones that never sent a request, which
+// http.Server.Shutdown would wait 5 s for. When ctx ends first it closes
+// every connection and returns an error saying how many requests it cut.
+// Stop before Start closes the listener and returns nil; a second Stop
+// returns nil.
 func (p *httpPart) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	first, started := !p.stopped, p.started
@@ -64,10 +95,27 @@ func (p *httpPart) Stop(ctx context.Context) error {
 		p.ln.Close()
 		return nil
 	}
-	err := p.srv.Shutdown(ctx)
-	if err != nil {
-		p.srv.Close()
+	shut := make(chan error, 1)
+	go func() { shut <- p.srv.Shutdown(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-shut:
+			var cut int
+			if err != nil {
+				cut = p.inProgress()
+				p.srv.Close()
+			}
+			<-p.done
+			if err != nil && cut > 0 {
+				return fmt.Errorf("grace over, %d requests in progress cut: %w", cut, err)
+			}
+			return nil
+		case <-tick.C:
+			if p.inProgress() == 0 {
+				p.srv.Close() // Shutdown then returns: no connection is left
+			}
+		}
 	}
-	<-p.done
-	return err
 }
