@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,8 +17,13 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/auth"
 	"github.com/hookd/hookd/ingest"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/sqlite"
 )
+
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
 
 const testKey = "hk_test_key_0123456789"
 
@@ -39,7 +43,7 @@ type bundle struct {
 // setup returns a bundle; opts adjust the Config before New.
 func setup(t testing.TB, opts ...func(*Config)) *bundle {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	store, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

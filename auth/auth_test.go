@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"crypto/sha256"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,8 +11,13 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/auth"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/sqlite"
 )
+
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
 
 // clock is a settable test clock.
 type clock struct {
@@ -37,7 +41,7 @@ func newClock() *clock { return &clock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, 
 
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,17 @@ package dispatch
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/sqlite"
 )
+
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
 
 // faultStore is a real SQLite store in a temporary directory, wrapped to
 // count the calls the dispatcher's tests look at and to inject failures.
@@ -30,7 +34,7 @@ type faultStore struct {
 // newFaultStore opens a fresh SQLite database for t.
 func newFaultStore(t testing.TB) *faultStore {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}

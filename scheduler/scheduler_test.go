@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -16,9 +15,13 @@ import (
 	"github.com/hookd/hookd/sqlite"
 )
 
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
+
 func openStore(t *testing.T) hookd.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,14 +8,20 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/sqlite"
 	"github.com/hookd/hookd/storetest"
 )
 
-// open returns a fresh store on a temporary file, closed at cleanup.
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
+
+// open returns a store on a temporary copy of a migrated, empty file
+// (Open on a fresh file is TestMigrationsIdempotent's), closed at cleanup.
 func open(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,6 +22,10 @@ import (
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/sqlite"
 )
+
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
 
 const adminKey = "hk_test_admin_key_0123456789"
 
@@ -43,7 +46,7 @@ func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) hookd.
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		fn(t, func(t *testing.T) hookd.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+			s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,26 +9,34 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd/internal/testenv"
+	"github.com/hookd/hookd/sqlite"
 )
+
+// dbFiles copies a SQLite file migrated once per process for each test
+// (see testenv.FileTemplate).
+var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
 
 const testAPIKey = "test-api-key-0123456789abcdef"
 
 // backends lists the stores every end-to-end test runs on: SQLite always,
-// Postgres when HOOKD_TEST_POSTGRES_URL is set (required under CI).
+// Postgres when HOOKD_TEST_POSTGRES_URL is set (required under CI) and the
+// run is not -short. Under -short the Postgres store is still checked, by
+// its conformance suite in package postgres; the whole server on it runs in
+// make test.
 func backends(t *testing.T, fn func(t *testing.T, db func(t *testing.T) string)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		fn(t, func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "hookd.db") })
+		fn(t, func(t *testing.T) string { return "sqlite:" + dbFiles.Path(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
+		skipShort(t, "the server end to end on Postgres")
 		testenv.PostgresURL(t)
 		fn(t, func(t *testing.T) string { return testenv.PostgresSchema(t) })
 	})
@@ -296,6 +304,15 @@ func (rc *receiver) count() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return len(rc.requests)
+}
+
+// skipShort skips a test under -short, naming what it runs; make test runs
+// it.
+func skipShort(t *testing.T, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skips " + what + " (make test runs it)")
+	}
 }
 
 func TestMain(m *testing.M) {

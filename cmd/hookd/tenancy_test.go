@@ -55,6 +55,7 @@ func TestTenantKeyEndToEnd(t *testing.T) {
 // TestRevocationAcrossNodes: a key revoked on one node is refused by a
 // second node on the same Postgres within 5 s.
 func TestRevocationAcrossNodes(t *testing.T) {
+	skipShort(t, "two nodes on Postgres waiting for a revocation to spread")
 	t.Parallel()
 	db := testenv.PostgresSchema(t)
 	n1 := startServer(t, db, nil)
@@ -76,6 +77,7 @@ func TestRevocationAcrossNodes(t *testing.T) {
 // together: a flood through both lets through at most burst + rate × time,
 // answers 429 with Retry-After, and passes again after the wait.
 func TestRateLimitAcrossNodes(t *testing.T) {
+	skipShort(t, "two nodes on Postgres flooded for seconds")
 	t.Parallel()
 	db := testenv.PostgresSchema(t)
 	nodes := []*testServer{startServer(t, db, nil), startServer(t, db, nil)}

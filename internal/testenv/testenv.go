@@ -1,19 +1,20 @@
 // Package testenv gives tests the external services they need: a fresh
-// Postgres schema and the Redis URL. A test that needs a service skips when
-// its URL is unset on a developer's machine, and fails when CI=true.
+// Postgres schema, the Redis URL, a copy of a migrated database file
+// (FileTemplate), a TCP proxy that cuts Postgres away (Proxy), promtool,
+// and the check of the Start/Stop contract (CheckLifecycle). A test that needs a service
+// skips when its URL is unset on a developer's machine, and fails when
+// CI=true. It imports only the root package hookd, never a store or
+// another part, so every package's tests can use it.
 package testenv
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Environment variables read by the tests.
@@ -46,44 +47,25 @@ func PostgresURL(t testing.TB) string {
 	return required(t, PostgresEnv)
 }
 
-// PostgresSchema creates a fresh schema for this test, drops it at cleanup,
-// and returns a connection URL whose search_path is that schema only, so
-// tests run in parallel without seeing each other's tables.
+// PostgresSchema creates a fresh, empty schema for this test, drops it at
+// cleanup, and returns a connection URL whose search_path is that schema
+// only, so tests run in parallel without seeing each other's tables.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)
 	schema := "t_" + RandomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect %s: %v", PostgresEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+	db := admin(t, base)
+	if _, err := db.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("cleanup connect: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if err := dropSchema(db, schema); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return schemaURL(t, base, schema)
 }
 
 // RandomHex returns 2n random lowercase hex characters.
