@@ -266,7 +266,8 @@ type Store interface {
 	// PutSettingIfAbsent stores a setting unless it exists; reports whether it stored.
 	PutSettingIfAbsent(ctx context.Context, key, value string) (bool, error)
 
-	// CountAllEndpoints counts every endpoint (the server-wide bound).
+	// CountAllEndpoints counts every endpoint (the conformance suite checks
+	// the server-wide bound of CreateEndpointWithin with it).
 	CountAllEndpoints(ctx context.Context) (int, error)
 
 	// CreateAPIKey stores k (ID, Hash and CreatedAt set); ECONFLICT when its

@@ -28,7 +28,6 @@ type Store interface {
 	RetryDelivery(ctx context.Context, id string, now time.Time) (*hookd.Delivery, error)
 	ReplayDead(ctx context.Context, f hookd.ReplayFilter, now time.Time) (int, error)
 
-	CountAllEndpoints(ctx context.Context) (int, error)
 	// API keys and sessions (auth.Keys and auth.Portal use these too).
 	CreateAPIKey(ctx context.Context, k *hookd.APIKey) error
 	APIKeyByHash(ctx context.Context, hash [32]byte) (*hookd.APIKey, error)
