@@ -4,5 +4,6 @@
 //
 // The package does no I/O. Adapters live in their own packages:
 // sqlite and postgres (the Store), dispatch (sending), api (HTTP),
-// and cmd/hookd wires them together.
+// and cmd/hookd wires them together. It must not import any other hookd
+// package: every other package depends on it, never the reverse.
 package hookd

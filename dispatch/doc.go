@@ -18,4 +18,8 @@
 // grace context ends, then cancel the rest (canceled attempts are released,
 // not recorded: they spend no attempt); write every finished attempt;
 // release the claims that were not attempted.
+//
+// It must not import sqlite, postgres, api, metrics or scheduler: it calls
+// the store through its own small interface (Store), and reports each
+// attempt through Config.OnAttempt, which cmd/hookd connects to metrics.
 package dispatch

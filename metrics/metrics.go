@@ -3,6 +3,9 @@
 // latency (event created → success), operational events, and the health
 // gauges refreshed from the store (pending and dead deliveries, open
 // circuits, firing alerts, per endpoint under a bounded endpoint label).
+// It must not import sqlite, postgres, dispatch or api: it refreshes its
+// gauges from a Source (hookd.Store), and cmd/hookd connects its counters
+// to dispatch.Config.OnAttempt and the API's Ingester.
 package metrics
 
 import (

@@ -8,6 +8,9 @@
 // dispatcher like every delivery. Nothing is queued in memory, so nothing
 // is lost on a restart. Every operational event is also logged, once, when
 // it is committed (Emitter.Committed).
+//
+// It must not import sqlite, postgres, dispatch or api: the stores commit
+// its events and the dispatcher sends them like any other.
 package ops
 
 import (

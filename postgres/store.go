@@ -3,6 +3,9 @@
 // and embedded numbered migrations, so that several hookd nodes can share one
 // database. Every object lives in the first schema of the connection's
 // search_path (set it with ?search_path=name in the URL).
+//
+// It must not import sqlite, dispatch or api: a backend knows only the
+// domain (and internal/rollup, which it shares with sqlite).
 package postgres
 
 import (

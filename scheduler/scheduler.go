@@ -8,9 +8,9 @@
 // lease expires.
 //
 // It calls the store only through its small interfaces (Leaser, Purger,
-// Replayer, StatsPurger, HourRoller, AlertStore) and must not import the
-// store backends, dispatch, api or cmd/hookd: a job that needs the
-// dispatcher gets a func (AutoReplay's wake).
+// Replayer, StatsPurger, HourRoller, AlertStore). It must not import
+// sqlite, postgres, dispatch or api: a job that needs the dispatcher gets a
+// func (AutoReplay's wake).
 package scheduler
 
 import (

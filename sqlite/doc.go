@@ -9,4 +9,7 @@
 //
 // Times are stored as INTEGER unix microseconds (0 = not set) and returned
 // in UTC; migrations are embedded and applied by Open.
+//
+// It must not import postgres, dispatch or api: a backend knows only the
+// domain (and internal/rollup, which it shares with postgres).
 package sqlite

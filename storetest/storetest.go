@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of hookd.Store: every backend
 // (sqlite, postgres) runs Run and must pass it. The tests are written from
-// the documented contract in store.go, not from one implementation.
+// the documented contract in store.go, not from one implementation. It must
+// not import sqlite or postgres: each backend's tests run it.
 package storetest
 
 import (

@@ -8,6 +8,10 @@
 // (settings, rotation, test event, retry, replay) goes through the HTTP API
 // in process (Config.API), so the dashboard validates and confines exactly
 // as /v1 does.
+//
+// It must not import sqlite, postgres, dispatch or api: it reads through
+// its Store interface and writes through the API's http.Handler that
+// cmd/hookd gives it (Config.API).
 package ui
 
 import (

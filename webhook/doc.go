@@ -1,7 +1,9 @@
 // Package webhook is the receiving side of hookd's webhooks, and of any
 // sender that follows Standard Webhooks 1.0 (https://www.standardwebhooks.com):
 // signature verification and idempotent processing. The hookd server signs
-// with the same Sign, so both sides share one implementation.
+// with the same Sign, so both sides share one implementation. It must not
+// import any other hookd package, so that a receiver pulls in nothing of the
+// service.
 //
 // # Verifying
 //

@@ -2,7 +2,8 @@
 // increments a batch of completed attempts adds (Batch), the column lists
 // of the rollup tables, how a window is split between hour and minute rows
 // (Split) and how summed rows fold into a series (Fold). The SQL itself
-// stays in each store.
+// stays in each store. It must not import any other hookd package except
+// hookd: both stores import it.
 package rollup
 
 import (

@@ -3,7 +3,8 @@
 // multicast, deprecated IPv6 ranges) and every address with an IPv6 zone,
 // both for literal addresses in endpoint URLs (in every spelling a resolver
 // or client may read as an IP) and, at connect time, for the address a
-// host name resolved to (so DNS rebinding cannot bypass it).
+// host name resolved to (so DNS rebinding cannot bypass it). It must not
+// import any other hookd package: api and dispatch both use it.
 package ssrf
 
 import (

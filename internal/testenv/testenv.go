@@ -3,8 +3,8 @@
 // (FileTemplate), a TCP proxy that cuts Postgres away (Proxy), promtool,
 // and the check of the Start/Stop contract (CheckLifecycle). A test that needs a service
 // skips when its URL is unset on a developer's machine, and fails when
-// CI=true. It imports only the root package hookd, never a store or
-// another part, so every package's tests can use it.
+// CI=true. It must not import any other hookd package except hookd, so
+// that the tests of every package can use it.
 package testenv
 
 import (

@@ -3,7 +3,8 @@
 // Redis expires an abandoned claim by itself; done is SET key "d" PX ttl; a
 // release deletes the key only while it still holds the caller's token (one
 // Lua script, atomic). It lives in its own package so that importing webhook
-// does not pull in go-redis.
+// does not pull in go-redis. It must not import any other hookd package
+// except webhook.
 package redisstore
 
 import (

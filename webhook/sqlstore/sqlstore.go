@@ -1,7 +1,8 @@
 // Package sqlstore is a webhook.Store on a SQL database through
 // database/sql: SQLite (modernc.org/sqlite, driver "sqlite") and PostgreSQL
 // (pgx, driver "pgx" from github.com/jackc/pgx/v5/stdlib). The caller opens
-// the *sql.DB with the driver of its choice; this package imports none.
+// the *sql.DB with the driver of its choice; this package imports none. It
+// must not import any other hookd package except webhook.
 //
 // One table holds one row per webhook-id:
 //

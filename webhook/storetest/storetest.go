@@ -1,6 +1,6 @@
-// Package storetest is the conformance suite of webhook.Store: every store
-// (memory, Redis, SQL) runs it from its own tests, and a third-party store
-// can too:
+// Package storetest is the conformance suite of webhook.Store. It must not
+// import any other hookd package except webhook. Every store (memory,
+// Redis, SQL) runs it from its own tests, and a third-party store can too:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) webhook.Store { return newMyStore(t) })
