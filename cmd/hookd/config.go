@@ -38,7 +38,7 @@ type config struct {
 	MetricsRefresh           time.Duration `default:"${default_metrics_refresh}" hidden:"" help:"How often the database-wide gauges of /metrics are refreshed."`
 	MetricsEndpointLabels    int           `default:"${default_metrics_endpoint_labels}" help:"How many endpoints get their own endpoint label in /metrics; the rest share endpoint=\"other\"."`
 	Retention                time.Duration `default:"${default_retention}" help:"Age after which succeeded deliveries and their events are deleted; 0 keeps everything."`
-	StatsRetention           time.Duration `default:"${default_stats_retention}" help:"Age after which stats rollups are deleted (0 keeps them); must be longer than --retention."`
+	StatsRetention           time.Duration `default:"${default_stats_retention}" help:"Age after which stats rollups are deleted (0 keeps them); must be longer than --retention, or 0 with --retention 0 (its default then)."`
 	AutoReplayInterval       time.Duration `default:"${default_auto_replay_interval}" help:"How often dead letters of recovered endpoints (a later attempt succeeded) are replayed automatically; 0 disables."`
 	Workers                  int           `default:"${default_workers}" help:"Concurrent delivery attempts in this process."`
 	MaxInFlight              int           `default:"${default_max_in_flight}" help:"Default per-endpoint cap on concurrent attempts."`
@@ -57,6 +57,17 @@ type config struct {
 	PortalFrameAncestors     string        `name:"portal-frame-ancestors" default:"${default_portal_frame_ancestors}" help:"Origins that may embed the dashboard and customer portal in an iframe (CSP frame-ancestors sources, space-separated, e.g. 'https://app.example.com'); 'none' forbids framing."`
 	LogLevel                 string        `default:"${default_log_level}" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat                string        `default:"${default_log_format}" enum:"text,json" help:"Log format: text or json."`
+}
+
+// deriveStatsRetention applies the one default that depends on another
+// flag: with --retention 0 (attempts kept forever) and --stats-retention not
+// given (flag or HOOKD_STATS_RETENTION), stats are kept forever too rather
+// than deleted after the default 90 days. given reports whether a flag was
+// set (see flagGiven).
+func (c *config) deriveStatsRetention(given func(flag string) bool) {
+	if c.Retention == 0 && !given("stats-retention") {
+		c.StatsRetention = 0
+	}
 }
 
 // Validate checks values that the flag types alone cannot.
@@ -98,8 +109,10 @@ func (c *config) Validate() error {
 		return fmt.Errorf("--retention must not be negative, got %s", c.Retention)
 	case c.StatsRetention < 0:
 		return fmt.Errorf("--stats-retention must not be negative, got %s", c.StatsRetention)
-	case c.StatsRetention > 0 && (c.Retention == 0 || c.StatsRetention <= c.Retention):
-		return fmt.Errorf("--stats-retention (%s) must be longer than --retention (%s; 0 keeps attempts forever, then use --stats-retention 0 too)", c.StatsRetention, c.Retention)
+	case c.StatsRetention > 0 && c.Retention == 0:
+		return fmt.Errorf("--stats-retention (%s) must be 0 with --retention 0: attempts kept forever keep their stats too (leave --stats-retention unset, or set it to 0)", c.StatsRetention)
+	case c.StatsRetention > 0 && c.StatsRetention <= c.Retention:
+		return fmt.Errorf("--stats-retention (%s) must be longer than --retention (%s)", c.StatsRetention, c.Retention)
 	case c.Workers < 1:
 		return fmt.Errorf("--workers must be at least 1, got %d", c.Workers)
 	case c.MaxInFlight < 1:

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/hookd/hookd"
 )
 
 func TestBadConfigurationFailsWithOneLine(t *testing.T) {
@@ -34,6 +37,8 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{args: []string{"serve"}, env: map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": "app.example.com"}, want: "--portal-frame-ancestors"},
 		{args: []string{"serve", "--stats-retention", "240h", "--retention", "720h"}, want: "--stats-retention (240h0m0s) must be longer than --retention"},
 		{args: []string{"serve", "--stats-retention=-1h"}, want: "--stats-retention must not be negative"},
+		{args: []string{"serve", "--retention", "0", "--stats-retention", "2160h"}, want: "--stats-retention (2160h0m0s) must be 0 with --retention 0"},
+		{args: []string{"serve", "--retention", "0"}, env: map[string]string{"HOOKD_STATS_RETENTION": "1h"}, want: "--stats-retention (1h0m0s) must be 0 with --retention 0"},
 		{args: []string{"serve", "--alert-threshold", "1.5"}, want: "--alert-threshold must be in (0, 1]"},
 		{args: []string{"serve", "--alert-threshold", "0"}, want: "--alert-threshold"},
 		{args: []string{"serve", "--alert-window", "30s"}, want: "--alert-window must be at least 1m"},
@@ -54,6 +59,39 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 			}
 			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, c.want) {
 				t.Errorf("stderr %q: want one line containing %q", msg, c.want)
+			}
+		})
+	}
+}
+
+// TestRetentionZeroKeepsStats: --retention 0 (attempts kept forever) with
+// no --stats-retention keeps the stats forever too instead of failing on a
+// flag the user never set; a --stats-retention that is given keeps its value.
+func TestRetentionZeroKeepsStats(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{args: []string{"serve", "--retention", "0"}, want: 0},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_RETENTION": "0s"}, want: 0},
+		{args: []string{"serve", "--retention", "0", "--stats-retention", "0"}, want: 0},
+		{args: []string{"serve", "--retention", "100h"}, want: hookd.DefaultStatsRetention},
+		{args: []string{"serve", "--retention", "100h", "--stats-retention", "200h"}, want: 200 * time.Hour},
+		{args: []string{"serve"}, env: map[string]string{"HOOKD_STATS_RETENTION": "0"}, want: 0},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " ")+fmt.Sprint(c.env), func(t *testing.T) {
+			unsetHookdEnv(t)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var cl cli
+			if _, err := mustParser(t, &cl).Parse(c.args); err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if got := cl.Serve.StatsRetention; got != c.want {
+				t.Errorf("stats retention %s, want %s", got, c.want)
 			}
 		})
 	}

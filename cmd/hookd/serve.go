@@ -31,6 +31,15 @@ type serveCmd struct {
 	devFlags `embed:""`
 }
 
+// Validate is kong's check of `hookd serve` after parsing: it derives the
+// defaults that depend on other flags (deriveStatsRetention), then checks
+// the configuration. It hides config.Validate, which kong calls again on
+// the embedded config afterwards, on the derived values.
+func (s *serveCmd) Validate(k *kong.Context) error {
+	s.deriveStatsRetention(flagGiven(k))
+	return s.config.Validate()
+}
+
 func (s *serveCmd) Run(ctx context.Context, stdout io.Writer, k *kong.Context) error {
 	if err := applyDev(&s.config, s.devFlags, flagGiven(k), stdout); err != nil {
 		return &usageError{err.Error()}
