@@ -43,7 +43,7 @@ type bundle struct {
 // setup returns a bundle; opts adjust the Config before New.
 func setup(t testing.TB, opts ...func(*Config)) *bundle {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+	store, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -41,7 +41,7 @@ func newClock() *clock { return &clock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, 
 
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // first; the timer covers claiming, signing, sending and recording them all.
 func BenchmarkDispatch(b *testing.B) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "hookd.db"))
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "hookd.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type faultStore struct {
 // newFaultStore opens a fresh SQLite database for t.
 func newFaultStore(t testing.TB) *faultStore {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}

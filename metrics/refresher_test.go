@@ -79,7 +79,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // outage is reported again.
 func TestRefresherLogsOncePerOutage(t *testing.T) {
 	t.Parallel()
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) err
 
 func openStore(t *testing.T) hookd.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

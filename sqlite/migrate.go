@@ -16,8 +16,8 @@ var migrationFS embed.FS
 // Migrate applies the pending embedded migrations to the database at path
 // (creating the file if needed) and returns. It takes the same process lock
 // as Open, so it fails while a hookd process is using the database.
-func Migrate(ctx context.Context, path string, opts ...Option) error {
-	s, err := Open(ctx, path, opts...) // Open migrates
+func Migrate(ctx context.Context, path string) error {
+	s, err := Open(ctx, path, Options{}) // Open migrates
 	if err != nil {
 		return err
 	}

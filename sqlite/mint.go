@@ -23,7 +23,7 @@ func AddAPIKey(ctx context.Context, path string, k *hookd.APIKey) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database at %s: %w", path, err)
 	}
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, path, Options{})
 	if err == nil {
 		return errorsJoin(s.CreateAPIKey(ctx, k), s.Close())
 	}

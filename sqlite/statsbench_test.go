@@ -71,7 +71,7 @@ func (s statsSet) hourFailed() int {
 func seedStats(tb testing.TB, path string, set statsSet) {
 	tb.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestStatsReadGeneratedSmoke(t *testing.T) {
 func smokeStats(t *testing.T, set statsSet) {
 	path := filepath.Join(t.TempDir(), "hookd.db")
 	seedStats(t, path, set)
-	s, err := sqlite.Open(t.Context(), path)
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func BenchmarkReadStats30Days(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "hookd.db")
 			seedStats(b, path, set)
 			b.Logf("seeded rollups of %d attempts over %d days, %d endpoints, %d tenants", set.attempts(), set.days, set.eps, set.tenants)
-			s, err := sqlite.Open(b.Context(), path)
+			s, err := sqlite.Open(b.Context(), path, sqlite.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

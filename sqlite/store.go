@@ -36,45 +36,48 @@ type Store struct {
 
 var _ hookd.Store = (*Store)(nil)
 
-// Option changes how Open configures the store.
-type Option func(*options)
+// Defaults of Options.
+const (
+	DefaultReaders     = 4               // read-only connections
+	DefaultBusyTimeout = 5 * time.Second // wait for a lock held by another connection
+)
+
+// Options tune a Store. The zero value is ready to use: every field at or
+// below zero takes its default.
+type Options struct {
+	// Readers is the size of the read-only connection pool; DefaultReaders
+	// when 0.
+	Readers int
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// connection before failing with EUNAVAILABLE; DefaultBusyTimeout when 0.
+	BusyTimeout time.Duration
+}
 
 type options struct {
 	readers     int
 	busyTimeout time.Duration
 }
 
-// WithReaders sets the size of the read-only connection pool (default 4).
-func WithReaders(n int) Option {
-	return func(o *options) {
-		if n > 0 {
-			o.readers = n
-		}
+func (o Options) resolved() options {
+	r := options{readers: DefaultReaders, busyTimeout: DefaultBusyTimeout}
+	if o.Readers > 0 {
+		r.readers = o.Readers
 	}
-}
-
-// WithBusyTimeout sets how long a statement waits for a lock held by
-// another connection before failing with EUNAVAILABLE (default 5 s).
-func WithBusyTimeout(d time.Duration) Option {
-	return func(o *options) {
-		if d > 0 {
-			o.busyTimeout = d
-		}
+	if o.BusyTimeout > 0 {
+		r.busyTimeout = o.BusyTimeout
 	}
+	return r
 }
 
 // Open opens (creating if needed) the database file at path, takes the
 // exclusive process lock on path+".lock", applies pending migrations and
 // returns the store. It fails when another process (or another Open in this
-// one) holds the database.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+// one) holds the database. opts tune it; the zero Options is ready to use.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, hookd.Errorf(hookd.EINVALID, "sqlite: a database file path is required")
 	}
-	o := options{readers: 4, busyTimeout: 5 * time.Second}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := opts.resolved()
 	lock, err := lockFile(path)
 	if err != nil {
 		return nil, err

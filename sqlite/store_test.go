@@ -21,7 +21,7 @@ var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) err
 // (Open on a fresh file is TestMigrationsIdempotent's), closed at cleanup.
 func open(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+	s, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -42,11 +42,11 @@ func TestOpenRefusesSecondProcess(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "hookd.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	_, err = sqlite.Open(ctx, path)
+	_, err = sqlite.Open(ctx, path, sqlite.Options{})
 	if err == nil || !strings.Contains(err.Error(), "is in use by another hookd process") {
 		t.Fatalf("second Open: got %v, want \"in use by another hookd process\"", err)
 	}
@@ -56,7 +56,7 @@ func TestOpenRefusesSecondProcess(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	s2, err := sqlite.Open(ctx, path)
+	s2, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if err := sqlite.Migrate(ctx, path); err != nil {
 		t.Fatalf("Migrate again: %v", err)
 	}
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open a migrated database: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		t.Fatalf("PutSettingIfAbsent: got %v, %v", ok, err)
 	}
 	s.Close()
-	s, err = sqlite.Open(ctx, path)
+	s, err = sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("re-Open: %v", err)
 	}
@@ -121,7 +121,7 @@ func TestPragmas(t *testing.T) {
 
 func TestClosedStoreIsUnavailable(t *testing.T) {
 	t.Parallel()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"))
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -146,7 +146,7 @@ func TestOpenReleasesStaleLeases(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "hookd.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -165,7 +165,7 @@ func TestOpenReleasesStaleLeases(t *testing.T) {
 	}
 	s.Close() // the owner "dies" without completing
 
-	s2, err := sqlite.Open(ctx, path)
+	s2, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

@@ -25,7 +25,7 @@ import (
 // reads the whole day.
 func BenchmarkOverview1000(b *testing.B) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "hookd.db"))
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "hookd.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) hookd.
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		fn(t, func(t *testing.T) hookd.Store {
-			s, err := sqlite.Open(context.Background(), dbFiles.Path(t))
+			s, err := sqlite.Open(context.Background(), dbFiles.Path(t), sqlite.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

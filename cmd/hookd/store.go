@@ -25,7 +25,7 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (hookd.Store, e
 		return nil, err
 	}
 	if driver == "sqlite" {
-		return sqlite.Open(ctx, conn)
+		return sqlite.Open(ctx, conn, sqlite.Options{})
 	}
 	delay := 500 * time.Millisecond
 	for {
