@@ -4,8 +4,8 @@ import "context"
 
 // Service is the one lifecycle of every long-running part of hookd (a part
 // that owns goroutines): the dispatcher (package dispatch), the group
-// committer (ingest), the job scheduler (scheduler) and the HTTP servers of
-// cmd/hookd. A part you add follows it too:
+// committer (ingest), the job scheduler (scheduler), the gauge refresher
+// (metrics.Refresher) and the HTTP servers of cmd/hookd. A part you add follows it too:
 //
 //   - New(…, Config) builds the part; every zero field of its Config means
 //     a documented default (or "off", where the field says so). Nothing

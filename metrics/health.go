@@ -240,9 +240,10 @@ type Refresher struct {
 	interval time.Duration
 	log      *slog.Logger
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopped bool // Stop was called: Start refuses
 
 	// failed counts the refreshes that failed in a row (the loop's own
 	// state): only the first of an outage is logged (warn), and the one that
@@ -252,9 +253,20 @@ type Refresher struct {
 	failedSince time.Time
 }
 
-// NewRefresher returns a Refresher of m's gauges from src every interval
-// (DefaultRefreshInterval when <= 0).
-func (m *Metrics) NewRefresher(src Source, interval time.Duration, log *slog.Logger) *Refresher {
+// RefresherConfig configures a Refresher. The zero value is ready to use.
+type RefresherConfig struct {
+	// Interval between two refreshes; DefaultRefreshInterval when 0 or
+	// less.
+	Interval time.Duration
+	// Logger receives a warning per outage of the source and a line when
+	// it recovers; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewRefresher returns a Refresher of m's gauges from src (a long-running
+// part: see hookd.Service).
+func (m *Metrics) NewRefresher(src Source, cfg RefresherConfig) *Refresher {
+	interval, log := cfg.Interval, cfg.Logger
 	if interval <= 0 {
 		interval = DefaultRefreshInterval
 	}
@@ -270,10 +282,13 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 }
 
 // Start refreshes at once and then every interval, until Stop. It returns
-// an error when called twice.
+// an error when called twice or after Stop.
 func (r *Refresher) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stopped {
+		return errors.New("metrics refresher: stopped")
+	}
 	if r.cancel != nil {
 		return errors.New("metrics refresher: already started")
 	}
@@ -318,9 +333,11 @@ func (r *Refresher) note(err error) {
 	}
 }
 
-// Stop ends the refresh loop; it is safe before Start and twice.
+// Stop ends the refresh loop; it is safe before Start (the Refresher can
+// then no longer start) and twice.
 func (r *Refresher) Stop(ctx context.Context) error {
 	r.mu.Lock()
+	r.stopped = true
 	cancel, done := r.cancel, r.done
 	r.mu.Unlock()
 	if cancel == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -87,7 +88,7 @@ func TestRefresherLogsOncePerOutage(t *testing.T) {
 	src := &outageSource{Source: store}
 	var logged syncBuffer
 	log := slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r := metrics.New(0).NewRefresher(src, 2*time.Millisecond, log)
+	r := metrics.New(0).NewRefresher(src, metrics.RefresherConfig{Interval: 2 * time.Millisecond, Logger: log})
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +133,18 @@ func TestRefresherLogsOncePerOutage(t *testing.T) {
 			t.Errorf("outage %d: %d warnings in all, want %d", outage, n, outage)
 		}
 	}
+}
+
+// TestRefresherLifecycle: the Refresher follows hookd.Service (Stop safe
+// before Start and twice, no Start after Stop or twice).
+func TestRefresherLifecycle(t *testing.T) {
+	t.Parallel()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	testenv.CheckLifecycle(t, func(t *testing.T) hookd.Service {
+		return metrics.New(0).NewRefresher(store, metrics.RefresherConfig{Interval: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	})
 }

@@ -140,7 +140,7 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	owner := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookd.NewID("", time.Now())[20:])
 	watchCircuits(s.store, log)
 	s.metrics = metrics.New(cfg.MetricsEndpointLabels, ops.Types...)
-	s.gauges = s.metrics.NewRefresher(s.store, cfg.MetricsRefresh, log)
+	s.gauges = s.metrics.NewRefresher(s.store, metrics.RefresherConfig{Interval: cfg.MetricsRefresh, Logger: log})
 	// Operational events go through the pipeline: the system tenant's
 	// endpoint follows --ops-url before anything can emit one.
 	if err := ops.SyncEndpoint(ctx, s.store, cfg.OpsURL, cfg.OpsSecret, time.Now()); err != nil {
