@@ -166,7 +166,7 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			if err != nil {
 				return err
 			}
-			ranges = rollup.SplitSummed(ranges, mark)
+			ranges = rollup.SplitSummed(ranges, mark, q.Bucket)
 		}
 		for _, r := range ranges {
 			table, codes, w := r.Span.Table(), r.Span.CodesTable(), where
@@ -176,11 +176,15 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			case r.Span == rollup.Summed: // $1 (the system tenant) stays bound for the other parts
 				table, codes, w = rollup.OverallHours, rollup.OverallHourCodes, "$1::text IS NOT NULL"
 			}
+			sums, sumN := rollup.SumColumns, "sum(n)::bigint"
+			if r.Neg { // subtracted: the rest of an hour read whole (rollup.SplitSummed)
+				sums, sumN = rollup.NegSumColumns, "(-sum(n))::bigint"
+			}
 			a, b := len(partArgs)+1, len(partArgs)+2
 			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY bucket`,
-				rollup.SumColumns, table, w, a, b))
-			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n)::bigint FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
-				codes, w, a, b))
+				sums, table, w, a, b))
+			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
+				sumN, codes, w, a, b))
 			partArgs = append(partArgs, r.From, r.To)
 		}
 		if len(parts) == 0 {
@@ -210,6 +214,11 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error { st.StatusCodes[code] += n; return nil })
 		if err != nil {
 			return fmt.Errorf("read status codes: %w", err)
+		}
+		for code, n := range st.StatusCodes {
+			if n == 0 { // all subtracted again (rollup.SplitSummed)
+				delete(st.StatusCodes, code)
+			}
 		}
 		return nil
 	})

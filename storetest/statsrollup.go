@@ -18,6 +18,10 @@ func statsQueries() []hookd.StatsQuery {
 			{h0.Add(-6 * time.Hour), h0.Add(3 * time.Hour)},
 			{h0.Add(-5*time.Hour - 17*time.Minute), h0.Add(2*time.Hour + 9*time.Minute)},
 			{h0.Add(-2 * time.Hour), h0},
+			// Partial hours of more than half an hour below the watermark:
+			// read as the summed hour minus the rest (rollup.SplitSummed).
+			{h0.Add(-5*time.Hour - 50*time.Minute), h0.Add(-time.Hour - 15*time.Minute)},
+			{h0.Add(-4*time.Hour - 55*time.Minute), h0.Add(-4*time.Hour - 10*time.Minute)},
 		} {
 			for _, bucket := range []time.Duration{0, time.Hour, 2 * time.Hour, 5 * time.Minute} {
 				qs = append(qs, hookd.StatsQuery{TenantID: tenant, Since: w[0], Until: w[1], Bucket: bucket})
@@ -140,6 +144,7 @@ func testRollupHours(t *testing.T, open Opener) {
 	c := f.endpoint("t2")
 	ops := f.opsEndpoint()
 	f.record("t1", a, false,
+		ok(h0.Add(-5*time.Hour-55*time.Minute), 20*time.Millisecond), // in the rest of a partial hour: subtracted
 		ok(h0.Add(-5*time.Hour-30*time.Minute), 10*time.Millisecond),
 		ok(h0.Add(-5*time.Hour+time.Minute), 40*time.Millisecond),
 		fail(h0.Add(-3*time.Hour-time.Second), 500, ""),
@@ -170,7 +175,7 @@ func testRollupHours(t *testing.T, open Opener) {
 	f.rollUp(h0.Add(time.Hour), 2*time.Hour, 24*time.Hour)
 	sameSums(t, "after a late attempt", f.readAll(), f.endpointSums())
 	overall := f.stats(hookd.StatsQuery{Since: h0.Add(-6 * time.Hour), Until: h0.Add(3 * time.Hour)})
-	wantCounts(t, "overall", overall.StatsCounts, 11, 8, 3) // not the ops endpoint's failure
+	wantCounts(t, "overall", overall.StatsCounts, 12, 9, 3) // not the ops endpoint's failure
 	if overall.StatusCodes[201] != 1 {
 		t.Errorf("overall status codes: got %v, want the late 201", overall.StatusCodes)
 	}

@@ -81,6 +81,9 @@ var SumColumns = func() string {
 	return b.String()
 }()
 
+// NegSumColumns is SumColumns negated, for the Neg ranges of a read.
+var NegSumColumns = strings.ReplaceAll(SumColumns, "CAST(sum(", "CAST(-sum(")
+
 // AddAssignments is "attempts = attempts + excluded.attempts, …" (the
 // upsert's DO UPDATE SET list; table is the target's name or alias).
 func AddAssignments(table string) string {
@@ -180,10 +183,11 @@ func (b *Batch) Rows() []*Row {
 }
 
 // Range is a part of a window read from one table: rows with start in
-// [From, To).
+// [From, To). Neg ranges are subtracted (see SplitSummed).
 type Range struct {
 	Span     Span
 	From, To time.Time
+	Neg      bool
 }
 
 // Split divides [since, until) (whole minutes) between the tables: the
@@ -195,7 +199,7 @@ func Split(since, until time.Time, bucket time.Duration) []Range {
 		return nil
 	}
 	if bucket != 0 && bucket%time.Hour != 0 {
-		return []Range{{Minute, since, until}}
+		return []Range{{Minute, since, until, false}}
 	}
 	h1 := since.Truncate(time.Hour)
 	if h1.Before(since) {
@@ -203,34 +207,53 @@ func Split(since, until time.Time, bucket time.Duration) []Range {
 	}
 	h2 := until.Truncate(time.Hour)
 	if !h2.After(h1) {
-		return []Range{{Minute, since, until}}
+		return []Range{{Minute, since, until, false}}
 	}
 	var rs []Range
 	if since.Before(h1) {
-		rs = append(rs, Range{Minute, since, h1})
+		rs = append(rs, Range{Minute, since, h1, false})
 	}
-	rs = append(rs, Range{Hour, h1, h2})
+	rs = append(rs, Range{Hour, h1, h2, false})
 	if h2.Before(until) {
-		rs = append(rs, Range{Minute, h2, until})
+		rs = append(rs, Range{Minute, h2, until, false})
 	}
 	return rs
 }
 
 // SplitSummed moves the parts of rs that read whole hours before
 // watermark to Summed (the per-tenant and overall rows): a tenant's or the
-// overall read takes one row per hour there.
-func SplitSummed(rs []Range, watermark time.Time) []Range {
+// overall read takes one row per hour there. A partial hour before the
+// watermark that covers more than half of its hour is read as the hour's
+// summed row minus the minute rows of the rest of the hour (Neg ranges):
+// every minute row is also in its hour row, so the difference is exact,
+// and the 30-day window's first hour reads a few minutes of every endpoint
+// instead of nearly sixty. Not for minute buckets (bucket not a whole
+// number of hours): an hour row cannot be cut into them.
+func SplitSummed(rs []Range, watermark time.Time, bucket time.Duration) []Range {
 	var out []Range
 	for _, r := range rs {
+		if r.Span == Minute && !r.Neg && (bucket == 0 || bucket%time.Hour == 0) {
+			h := r.From.Truncate(time.Hour)
+			if end := h.Add(time.Hour); !end.After(watermark) && !r.To.After(end) && r.To.Sub(r.From) > 30*time.Minute {
+				out = append(out, Range{Span: Summed, From: h, To: end})
+				if h.Before(r.From) {
+					out = append(out, Range{Span: Minute, From: h, To: r.From, Neg: true})
+				}
+				if r.To.Before(end) {
+					out = append(out, Range{Span: Minute, From: r.To, To: end, Neg: true})
+				}
+				continue
+			}
+		}
 		if r.Span != Hour || !watermark.After(r.From) {
 			out = append(out, r)
 			continue
 		}
 		if !watermark.Before(r.To) {
-			out = append(out, Range{Summed, r.From, r.To})
+			out = append(out, Range{Span: Summed, From: r.From, To: r.To})
 			continue
 		}
-		out = append(out, Range{Summed, r.From, watermark}, Range{Hour, watermark, r.To})
+		out = append(out, Range{Span: Summed, From: r.From, To: watermark}, Range{Span: Hour, From: watermark, To: r.To})
 	}
 	return out
 }

@@ -17,14 +17,14 @@ func TestSplit(t *testing.T) {
 		bucket       time.Duration
 		want         []Range
 	}{
-		{"inside one hour", at(10, 5), at(10, 50), time.Hour, []Range{{Minute, at(10, 5), at(10, 50)}}},
+		{"inside one hour", at(10, 5), at(10, 50), time.Hour, []Range{{Minute, at(10, 5), at(10, 50), false}}},
 		{"across one boundary", at(10, 5), at(11, 10), time.Hour,
-			[]Range{{Minute, at(10, 5), at(11, 10)}}},
+			[]Range{{Minute, at(10, 5), at(11, 10), false}}},
 		{"head, hours, tail", at(9, 30), at(13, 15), time.Hour,
-			[]Range{{Minute, at(9, 30), at(10, 0)}, {Hour, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
-		{"aligned", at(9, 0), at(12, 0), 0, []Range{{Hour, at(9, 0), at(12, 0)}}},
+			[]Range{{Minute, at(9, 30), at(10, 0), false}, {Hour, at(10, 0), at(13, 0), false}, {Minute, at(13, 0), at(13, 15), false}}},
+		{"aligned", at(9, 0), at(12, 0), 0, []Range{{Hour, at(9, 0), at(12, 0), false}}},
 		{"minute buckets read minutes", at(9, 30), at(13, 15), 5 * time.Minute,
-			[]Range{{Minute, at(9, 30), at(13, 15)}}},
+			[]Range{{Minute, at(9, 30), at(13, 15), false}}},
 		{"empty", at(9, 30), at(9, 30), 0, nil},
 	}
 	for _, c := range cases {
@@ -85,12 +85,27 @@ func TestSplitSummed(t *testing.T) {
 	}{
 		{time.Time{}, rs},
 		{at(10, 0), rs},
-		{at(12, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(12, 0)}, {Hour, at(12, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
-		{at(13, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
-		{at(20, 0), []Range{{Minute, at(9, 30), at(10, 0)}, {Summed, at(10, 0), at(13, 0)}, {Minute, at(13, 0), at(13, 15)}}},
+		{at(12, 0), []Range{{Minute, at(9, 30), at(10, 0), false}, {Summed, at(10, 0), at(12, 0), false}, {Hour, at(12, 0), at(13, 0), false}, {Minute, at(13, 0), at(13, 15), false}}},
+		{at(13, 0), []Range{{Minute, at(9, 30), at(10, 0), false}, {Summed, at(10, 0), at(13, 0), false}, {Minute, at(13, 0), at(13, 15), false}}},
+		{at(20, 0), []Range{{Minute, at(9, 30), at(10, 0), false}, {Summed, at(10, 0), at(13, 0), false}, {Minute, at(13, 0), at(13, 15), false}}},
+	}
+	// A partial hour of more than 30 minutes below the watermark: the
+	// summed hour minus the rest; not for minute buckets.
+	long := Split(at(9, 10), at(12, 45), time.Hour)
+	cases = append(cases, struct {
+		mark time.Time
+		want []Range
+	}{at(13, 0), []Range{{Summed, at(9, 0), at(10, 0), false}, {Minute, at(9, 0), at(9, 10), true},
+		{Summed, at(10, 0), at(12, 0), false}, {Summed, at(12, 0), at(13, 0), false}, {Minute, at(12, 45), at(13, 0), true}}})
+	if got := SplitSummed(long, at(13, 0), time.Hour); !reflect.DeepEqual(got, cases[len(cases)-1].want) {
+		t.Errorf("partial hours: got %v, want %v", got, cases[len(cases)-1].want)
+	}
+	cases = cases[:len(cases)-1]
+	if got := SplitSummed(Split(at(9, 10), at(9, 55), 5*time.Minute), at(13, 0), 5*time.Minute); len(got) != 1 || got[0].Span != Minute || got[0].Neg {
+		t.Errorf("minute buckets: got %v, want the minute rows only", got)
 	}
 	for _, c := range cases {
-		if got := SplitSummed(rs, c.mark); !reflect.DeepEqual(got, c.want) {
+		if got := SplitSummed(rs, c.mark, time.Hour); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("watermark %s: got %v, want %v", c.mark.Format("15:04"), got, c.want)
 		}
 	}
