@@ -125,8 +125,10 @@ func pendingCount(t *testing.T, db string) int {
 }
 
 // leasedBy returns the event ids of the pending deliveries leased by the
-// hookd process pid (dispatcher owners are "<host>-<pid>-<random>").
-func leasedBy(t *testing.T, db string, pid int) map[string]bool {
+// hookd process pid (dispatcher owners are "<host>-<pid>-<random>"), and how
+// many of those leases are unexpired by the database clock: an expired one
+// may already be taken over by another node.
+func leasedBy(t *testing.T, db string, pid int) (ids map[string]bool, live int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -135,20 +137,27 @@ func leasedBy(t *testing.T, db string, pid int) map[string]bool {
 		t.Fatalf("connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT event_id FROM deliveries
+	rows, err := conn.Query(ctx, `SELECT event_id, COALESCE(lease_expires_at > now(), false) FROM deliveries
 		WHERE status = 'pending' AND lease_owner LIKE '%-' || $1 || '-%'`, fmt.Sprint(pid))
 	if err != nil {
-		t.Fatalf("leases of the killed node: %v", err)
+		t.Fatalf("leases of node %d: %v", pid, err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	type lease struct {
+		EventID string
+		Live    bool
+	}
+	leases, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lease])
 	if err != nil {
-		t.Fatalf("leases of the killed node: %v", err)
+		t.Fatalf("leases of node %d: %v", pid, err)
 	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
+	ids = make(map[string]bool, len(leases))
+	for _, l := range leases {
+		ids[l.EventID] = true
+		if l.Live {
+			live++
+		}
 	}
-	return out
+	return ids, live
 }
 
 // node is one hookd process of a cluster; alive is false once it was killed.
@@ -261,40 +270,50 @@ func TestMultiNode(t *testing.T) {
 	}()
 	// Kill, once a backlog is pending, a node that holds leases: its
 	// attempts in flight are the crash window, redelivered after its leases
-	// expire. The node is frozen (SIGSTOP) before its leases are counted,
-	// so that it cannot complete them between the count and the kill.
+	// expire. The node is frozen (SIGSTOP) before its leases are read and
+	// killed while still frozen, so the leases read are exactly those it
+	// held at the kill: it can neither complete nor take one in between.
+	// At least one must be unexpired, or another node may already have
+	// taken them all over and the kill would exercise no crash window.
+	// (Reading the leases again after the kill, as this test once did,
+	// flaked under load: by then the survivors could have taken over
+	// leases that were expired or expired meanwhile.)
 	var victim *node
 	var crash time.Time
-	waitFor(t, 30*time.Second, "3,000 accepted, 500 delivered and a frozen node holding leases", func() bool {
+	var crashIDs map[string]bool
+	var liveAtKill int
+	waitFor(t, 30*time.Second, "3,000 accepted, 500 delivered and a frozen node holding an unexpired lease", func() bool {
 		if count.Load() < 3000 || rc.count() < 500 {
 			return false
 		}
-		nd := nodes[1]
-		nd.p.signal(syscall.SIGSTOP)
-		if len(leasedBy(t, db, nd.p.cmd.Process.Pid)) == 0 {
-			nd.p.signal(syscall.SIGCONT)
-			return false
+		for _, nd := range nodes[1:] {
+			nd.p.signal(syscall.SIGSTOP)
+			ids, live := leasedBy(t, db, nd.p.cmd.Process.Pid)
+			if live == 0 {
+				nd.p.signal(syscall.SIGCONT)
+				continue
+			}
+			victim, crashIDs, liveAtKill = nd, ids, live
+			victim.alive.Store(false)
+			crash = time.Now()
+			victim.p.signal(syscall.SIGKILL)
+			return true
 		}
-		victim = nd
-		victim.alive.Store(false)
-		crash = time.Now()
-		victim.p.signal(syscall.SIGKILL)
-		return true
+		return false
 	})
 	victim.p.wait(10 * time.Second)
-	crashIDs := leasedBy(t, db, victim.p.cmd.Process.Pid)
-	if len(crashIDs) == 0 {
+	if liveAtKill == 0 || len(crashIDs) == 0 {
 		t.Fatalf("the killed node held no lease; the test did not exercise the crash window")
 	}
-	t.Logf("killed a node at %s: %d accepted, %d requests received, %d deliveries leased by the dead node",
-		crash.Sub(start).Round(time.Millisecond), count.Load(), rc.count(), len(crashIDs))
+	t.Logf("killed a node at %s: %d accepted, %d requests received, %d deliveries leased by the dead node (%d unexpired)",
+		crash.Sub(start).Round(time.Millisecond), count.Load(), rc.count(), len(crashIDs), liveAtKill)
 	<-done
 	ingested := time.Since(start)
 
 	waitFor(t, 50*time.Second, "every accepted event delivered", func() bool { return rc.missing(accepted) == 0 })
 	elapsed := time.Since(start)
-	// The dead node's leases expire after attempt timeout + 30 s; then the
-	// survivors attempt (again) what it held, and nothing stays pending.
+	// The dead node's leases expire after --lease (5 s); then the survivors
+	// attempt (again) what it held, and nothing stays pending.
 	waitFor(t, 50*time.Second, "no pending delivery left", func() bool { return pendingCount(t, db) == 0 })
 	rescued := time.Since(crash)
 	rep := rc.overlaps(crashIDs)
