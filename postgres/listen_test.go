@@ -113,8 +113,22 @@ func TestWakeups(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) { waitWakeup(t, s, st.fn) })
 	}
 	s.Close()
-	if _, ok := <-s.Wakeups(); ok {
-		t.Fatal("Wakeups not closed by Close")
+	// Close returns once the listener has ended, so nothing is sent after
+	// it; the channel may still hold the one wake-up it buffers, sent
+	// before (the channel is per database, so another test's NOTIFY in
+	// another schema wakes this store too). Past that, it must be closed.
+	for i := 0; ; i++ {
+		select {
+		case _, ok := <-s.Wakeups():
+			if !ok {
+				return
+			}
+			if i == cap(s.Wakeups()) {
+				t.Fatalf("Wakeups not closed by Close: received %d values after Close, more than the %d it buffers", i+1, cap(s.Wakeups()))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Wakeups not closed by Close")
+		}
 	}
 }
 
