@@ -114,11 +114,16 @@ func claimTx(ctx context.Context, tx pgx.Tx, r hookd.ClaimRequest) ([]hookd.Clai
 // leaseUnlimited leases, in one statement, up to limit due deliveries of
 // endpoints without a rate limit (the uncapped claim).
 func leaseUnlimited(ctx context.Context, tx pgx.Tx, now, until time.Time, exclude []string, owner string, limit int) ([]*hookd.Delivery, error) {
-	rows, err := tx.Query(ctx, `UPDATE deliveries SET lease_owner = $3, lease_expires_at = $4
-		WHERE id IN (SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+	// The rows are picked in a MATERIALIZED CTE, run once: a LIMIT … SKIP
+	// LOCKED subquery in "id IN (…)" may be rescanned per outer row and
+	// then yields further rows (TestLimitWhateverThePlan).
+	rows, err := tx.Query(ctx, `WITH picked AS MATERIALIZED (
+			SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
 			WHERE `+due+` AND `+eligible+` AND e.rate_limit_per_second <= 0
 			ORDER BY d.next_attempt_at, d.id LIMIT $5
 			FOR UPDATE OF d SKIP LOCKED)
+		UPDATE deliveries SET lease_owner = $3, lease_expires_at = $4
+		WHERE id IN (SELECT id FROM picked)
 		RETURNING `+deliveryColumns, now, exclude, owner, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("lease: %w", err)

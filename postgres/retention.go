@@ -18,18 +18,21 @@ func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (deliver
 		return 0, 0, nil
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
+		// MATERIALIZED: the LIMIT holds whatever the plan (see leaseUnlimited).
+		tag, err := tx.Exec(ctx, `WITH picked AS MATERIALIZED (
 			SELECT id FROM deliveries WHERE status = 'succeeded' AND id < $1 ORDER BY id LIMIT $2
-			FOR UPDATE SKIP LOCKED)`,
+			FOR UPDATE SKIP LOCKED)
+			DELETE FROM deliveries WHERE id IN (SELECT id FROM picked)`,
 			hookd.IDBefore(hookd.PrefixDelivery, before), limit)
 		if err != nil {
 			return err
 		}
 		deliveries = int(tag.RowsAffected())
-		tag, err = tx.Exec(ctx, `DELETE FROM events WHERE id IN (
+		tag, err = tx.Exec(ctx, `WITH picked AS MATERIALIZED (
 			SELECT e.id FROM events e WHERE e.id < $1
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-			ORDER BY e.id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+			ORDER BY e.id LIMIT $2 FOR UPDATE SKIP LOCKED)
+			DELETE FROM events WHERE id IN (SELECT id FROM picked)`,
 			hookd.IDBefore(hookd.PrefixEvent, before), limit)
 		if err != nil {
 			return err

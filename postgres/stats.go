@@ -348,8 +348,10 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 			{rollup.OverallHours, "bucket", hoursBefore},
 			{rollup.OverallHourCodes, "bucket, code", hoursBefore},
 		} {
-			tag, err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
-				SELECT %[2]s FROM %[1]s WHERE bucket < $1 ORDER BY bucket LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+			// MATERIALIZED: the LIMIT holds whatever the plan (see leaseUnlimited).
+			tag, err := tx.Exec(ctx, fmt.Sprintf(`WITH picked AS MATERIALIZED (
+				SELECT %[2]s FROM %[1]s WHERE bucket < $1 ORDER BY bucket LIMIT $2 FOR UPDATE SKIP LOCKED)
+				DELETE FROM %[1]s WHERE (%[2]s) IN (SELECT %[2]s FROM picked)`,
 				t.table, t.key), ts(t.before), limit)
 			if err != nil {
 				return err
