@@ -256,6 +256,28 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// waitDrained polls remaining until it returns 0. It fails when remaining
+// has not shrunk for stall (work is stuck), or after 10 min in all: on a
+// starved machine a backlog drains slowly but steadily, and a fixed deadline
+// for the whole backlog measured the machine's load, not hookd.
+func waitDrained(t *testing.T, stall time.Duration, what string, remaining func() int) {
+	t.Helper()
+	start := time.Now()
+	best, since := remaining(), time.Now()
+	for best > 0 {
+		time.Sleep(10 * time.Millisecond)
+		n := remaining()
+		switch {
+		case n < best:
+			best, since = n, time.Now()
+		case time.Since(since) > stall:
+			t.Fatalf("waiting for %s: %d left, none done for %s", what, best, stall)
+		case time.Since(start) > 10*time.Minute:
+			t.Fatalf("waiting for %s: %d left after 10 min", what, best)
+		}
+	}
+}
+
 // receiver is a real HTTP receiver that records every request and answers
 // with the status its respond function picks (200 by default).
 type receiver struct {

@@ -310,11 +310,11 @@ func TestMultiNode(t *testing.T) {
 	<-done
 	ingested := time.Since(start)
 
-	waitFor(t, 50*time.Second, "every accepted event delivered", func() bool { return rc.missing(accepted) == 0 })
+	waitDrained(t, 50*time.Second, "every accepted event delivered", func() int { return rc.missing(accepted) })
 	elapsed := time.Since(start)
 	// The dead node's leases expire after --lease (5 s); then the survivors
 	// attempt (again) what it held, and nothing stays pending.
-	waitFor(t, 50*time.Second, "no pending delivery left", func() bool { return pendingCount(t, db) == 0 })
+	waitDrained(t, 50*time.Second, "no pending delivery left", func() int { return pendingCount(t, db) })
 	rescued := time.Since(crash)
 	rep := rc.overlaps(crashIDs)
 	t.Logf("%d events accepted (ingest %s), all delivered after %s, dead node's leases rescued %s after the kill; %d requests, %d ids delivered more than once, %d overlapping pairs in the crash window",

@@ -81,9 +81,9 @@ func TestPostgresCut(t *testing.T) {
 	waitFor(t, 30*time.Second, "/readyz 200 after the restore", func() bool { return getStatus(client, p.URL+"/readyz") == http.StatusOK })
 	ready := time.Since(restored)
 	accepted = append(accepted, produce(context.Background(), p.URL, 4, 500, 50)...)
-	waitFor(t, 45*time.Second, "every accepted event delivered", func() bool {
+	waitDrained(t, 45*time.Second, "every accepted event delivered", func() int {
 		m, _ := rc.missing(accepted)
-		return len(m) == 0
+		return len(m)
 	})
 	_, dups := rc.missing(accepted)
 	t.Logf("down %s; ready %s after the restore; all %d accepted events delivered %s after the restore, %d duplicates",
@@ -141,9 +141,9 @@ func TestPostgresTerminateBackends(t *testing.T) {
 		t.Fatalf("no hookd session was terminated; application_name did not match")
 	}
 	start := time.Now()
-	waitFor(t, 45*time.Second, "every accepted event delivered", func() bool {
+	waitDrained(t, 45*time.Second, "every accepted event delivered", func() int {
 		m, _ := rc.missing(accepted)
-		return len(m) == 0
+		return len(m)
 	})
 	_, dups := rc.missing(accepted)
 	t.Logf("terminated %d sessions in 3 rounds; %d of 3000 events accepted, all delivered (%s after ingest ended), %d duplicates",
