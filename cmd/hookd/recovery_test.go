@@ -20,7 +20,10 @@ func TestAutoReplayOnRecovery(t *testing.T) {
 		opsSecret := hookd.NewSecret()
 		opsRC := newReceiver(t, nil)
 		srv := startServer(t, db(t), func(c *config) {
-			c.AutoReplayInterval = 100 * time.Millisecond
+			// A run may last one interval (Scheduler.RunOnce): at 100 ms,
+			// under load every Postgres run hit its own deadline and the
+			// dead letter was never replayed.
+			c.AutoReplayInterval = time.Second
 			c.OpsURL, c.OpsSecret = opsRC.URL+"/ops", opsSecret
 		})
 		var healthy atomic.Bool
@@ -38,7 +41,7 @@ func TestAutoReplayOnRecovery(t *testing.T) {
 
 		healthy.Store(true)
 		srv.sendEvent(map[string]any{"type": "a.b", "payload": map[string]any{"n": 2}})
-		waitFor(t, 10*time.Second, "dead letter replayed and delivered", func() bool {
+		waitFor(t, 30*time.Second, "dead letter replayed and delivered", func() bool {
 			return srv.deliveries("event_id=" + first.ID)[0].Status == "succeeded"
 		})
 
