@@ -13,11 +13,21 @@ import (
 )
 
 // concurrencyServer counts concurrent requests and keeps the peak; each
-// request is held for hold (simulated endpoint latency).
+// request is held for hold (simulated endpoint latency). With fill > 0 a
+// request is first held until fill requests have been in flight at once
+// (at most fillWait), so that a cap of fill is reached however slowly a
+// loaded machine schedules the dispatcher: without it, 15 ms requests on
+// a machine at load 15 under -race often never overlapped three times
+// (TestMaxInFlight: "peak 2, want 3").
 type concurrencyServer struct {
 	*httptest.Server
 	cur, peak, total atomic.Int64
+	fill             int64
 }
+
+// fillWait bounds how long a request waits for the fill: past it, the
+// request answers and the test sees the lower peak.
+const fillWait = 10 * time.Second
 
 func newConcurrencyServer(t *testing.T, hold time.Duration) *concurrencyServer {
 	t.Helper()
@@ -25,6 +35,9 @@ func newConcurrencyServer(t *testing.T, hold time.Duration) *concurrencyServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := s.cur.Add(1)
 		for p := s.peak.Load(); c > p && !s.peak.CompareAndSwap(p, c); p = s.peak.Load() {
+		}
+		for deadline := time.Now().Add(fillWait); s.fill > 0 && s.peak.Load() < s.fill && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
 		}
 		t := time.NewTimer(hold) // the endpoint's latency, not a wait for a condition
 		select {
@@ -54,6 +67,7 @@ func TestMaxInFlight(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, func(c *Config) { c.DefaultMaxInFlight = tt.defaultMax })
 			srv := newConcurrencyServer(t, 15*time.Millisecond)
+			srv.fill = tt.want
 			ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxInFlight = tt.endpointMax })
 			var ids []string
 			for range 24 {
