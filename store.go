@@ -319,17 +319,6 @@ type ClaimRequest struct {
 	// DefaultMaxInFlight when its MaxInFlight is 0. A saturated endpoint's
 	// deliveries are skipped, never allowed to starve other endpoints' work.
 	DefaultMaxInFlight int
-	// Capped, when not nil and DefaultMaxInFlight > 0, is set by ClaimDue
-	// (and the claim of CompleteAndClaim) to whether the claim left due work
-	// behind because of an endpoint's cap: after its leases, some eligible
-	// endpoint (enabled, circuit closed or cooled down, not excluded) has a
-	// due delivery and no room under its cap, counting every owner's
-	// unexpired leases; on Postgres also when an endpoint was skipped
-	// because another transaction was claiming it. That work is taken once
-	// some lease of that endpoint ends, which a node that only counts its
-	// own attempts cannot see. A claim that returns r.Limit claims does not
-	// look and sets false. IngestAndLease ignores it.
-	Capped *bool
 }
 
 // Claim is a leased delivery with what is needed to send it. Claims of one

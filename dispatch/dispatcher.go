@@ -49,9 +49,9 @@ type Dispatcher struct {
 	ambiguous []time.Time
 
 	// idle is true while the latest claim of the loop found less due work
-	// than it had room for, excluded no endpoint and left no due work behind
-	// an endpoint's cap (the store's ClaimRequest.Capped, which counts every
-	// node's leases): the store then held nothing due for this dispatcher, so
+	// than it had room for, excluded no endpoint and may have stopped at no
+	// endpoint's cap (counting the attempts in flight when it began, see
+	// mayBeCapped): the store then held nothing due for this dispatcher, so
 	// a finished attempt does not wake the loop for another claim (new work
 	// wakes it: Wake, the store's wake-ups, the poll for retries coming due).
 	idle atomic.Bool

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,118 +105,5 @@ func TestSlowClaimKeepsDrainingCappedBacklog(t *testing.T) {
 			t.Fatalf("deliveries of %s: %d, %v", ev.Event.ID, len(ds), err)
 		}
 		e.waitStatus(ds[0].ID, hookd.StatusSucceeded)
-	}
-}
-
-// countClaims counts the claims a dispatcher makes. As a wrapper it hides
-// hookd.Exclusive: the recorder does not refill, as with several nodes.
-type countClaims struct {
-	Store
-	calls atomic.Int64 // claims returned
-}
-
-func (c *countClaims) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
-	defer c.calls.Add(1)
-	return c.Store.ClaimDue(ctx, r)
-}
-
-// TestCappedByOtherNodeKeepsDraining: two nodes share one store and an
-// endpoint with a cap of 2, each holding one of its leases, with a backlog
-// behind them. Each node's next claim finds the endpoint full (of the
-// other node's lease and its own) and takes nothing. Counting only its own
-// attempts, each node took that claim for idle, the completions of both
-// attempts woke nobody, and the backlog waited for the next ingest or poll.
-// The store's claim now says it stopped at a cap (ClaimRequest.Capped):
-// here the poll is an hour and nothing else wakes the loops, so the
-// backlog arrives only if those completions wake a claim.
-func TestCappedByOtherNodeKeepsDraining(t *testing.T) {
-	t.Parallel()
-	fs := newFaultStore(t)
-	gate := make(chan struct{})
-	var once sync.Once
-	open := func() { once.Do(func() { close(gate) }) }
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-gate
-		w.WriteHeader(200)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(open)
-	node := func(owner string) (*env, *countClaims) {
-		cc := &countClaims{Store: fs}
-		e := newEnvOn(t, fs, cc, func(c *Config) {
-			c.Owner = owner
-			c.PollInterval = time.Hour
-			c.DefaultMaxInFlight = 2
-		})
-		waitFor(t, owner+"'s first claim", func() bool { return cc.calls.Load() > 0 })
-		return e, cc
-	}
-	a, ca := node("node-a")
-	b, cb := node("node-b")
-	ep := a.endpoint(srv.URL, nil)
-
-	var ids []string
-	ingest := func(n int) {
-		t.Helper()
-		now := time.Now().UTC()
-		events := make([]hookd.NewEvent, n)
-		for i := range events {
-			events[i] = hookd.NewEvent{
-				Event:          hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), Type: "order.created", Payload: json.RawMessage(`{}`), CreatedAt: now},
-				OnlyEndpointID: ep.ID,
-			}
-		}
-		if _, err := fs.IngestEvents(context.Background(), events); err != nil {
-			t.Fatalf("ingest: %v", err)
-		}
-		for _, ev := range events {
-			ds, _, err := fs.ListDeliveries(context.Background(), hookd.DeliveryFilter{EventID: ev.Event.ID})
-			if err != nil || len(ds) != 1 {
-				t.Fatalf("deliveries of %s: %d, %v", ev.Event.ID, len(ds), err)
-			}
-			ids = append(ids, ds[0].ID)
-		}
-	}
-	claim := func(e *env, cc *countClaims) {
-		t.Helper()
-		n := cc.calls.Load()
-		e.d.Wake()
-		waitFor(t, e.d.Owner()+"'s claim", func() bool { return cc.calls.Load() > n })
-	}
-	inFlight := func(e *env) int {
-		e.d.mu.Lock()
-		defer e.d.mu.Unlock()
-		if st := e.d.endpoints[ep.ID]; st != nil {
-			return st.inFlight
-		}
-		return 0
-	}
-	leased := func(owner string) int {
-		n := 0
-		for _, id := range ids {
-			if d := a.delivery(id); d.Status == hookd.StatusPending && d.LeaseOwner == owner {
-				n++
-			}
-		}
-		return n
-	}
-
-	// One lease each, held at the receiver's gate.
-	ingest(1)
-	claim(a, ca)
-	waitFor(t, "node-a's attempt in flight", func() bool { return inFlight(a) == 1 })
-	ingest(1)
-	claim(b, cb)
-	waitFor(t, "node-b's attempt in flight", func() bool { return inFlight(b) == 1 })
-	// The backlog: both nodes look and find the endpoint full.
-	ingest(6)
-	claim(a, ca)
-	claim(b, cb)
-	if la, lb := leased("node-a"), leased("node-b"); la != 1 || lb != 1 {
-		t.Fatalf("leases before the gate opens: node-a %d, node-b %d; want 1 each", la, lb)
-	}
-	open()
-	for _, id := range ids {
-		a.waitStatus(id, hookd.StatusSucceeded)
 	}
 }

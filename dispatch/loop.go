@@ -82,6 +82,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	now := d.cfg.Now()
 	d.mu.Lock()
 	free, exclude := d.reserveLocked(nil)
+	before := d.inFlightLocked()
 	d.mu.Unlock()
 	if free == 0 {
 		// Nothing was looked at: the next slot freed must wake the loop.
@@ -93,7 +94,6 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	// after Stop began are released at once rather than left leased.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	var capped bool
 	claims, err := d.store.ClaimDue(cctx, hookd.ClaimRequest{
 		Owner:              d.cfg.Owner,
 		Now:                now,
@@ -101,7 +101,6 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 		Limit:              free,
 		ExcludeEndpoints:   exclude,
 		DefaultMaxInFlight: d.cfg.DefaultMaxInFlight,
-		Capped:             &capped,
 	})
 	if err != nil {
 		d.unreserve(free)
@@ -119,13 +118,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (more bool, wait time.Durati
 	if w := nextTokenWait(claims); w > 0 {
 		wait = min(wait, w)
 	}
-	// A claim the store says stopped at an endpoint's cap is not idle: the
-	// leases that fill the cap, this node's or another's, end with
-	// completions, and this node's must wake the loop for the work left.
-	// Counting only this node's attempts called a claim idle when the cap
-	// was filled by attempts recorded while the claim ran (issue 13's batch
-	// stall) or by other nodes' leases.
-	d.idle.Store(len(claims) < free && len(exclude) == 0 && !capped)
+	d.idle.Store(len(claims) < free && len(exclude) == 0 && !d.mayBeCapped(claims, before))
 	return len(claims) >= free, wait, nil
 }
 
@@ -163,6 +156,49 @@ func (d *Dispatcher) reserveLocked(done []pending) (free int, exclude []string) 
 	free = d.free
 	d.free = 0
 	return free, exclude
+}
+
+// inFlightLocked returns the attempts in flight per endpoint. Call with
+// d.mu held.
+func (d *Dispatcher) inFlightLocked() map[string]int {
+	n := make(map[string]int, len(d.endpoints))
+	for id, st := range d.endpoints {
+		n[id] = st.inFlight
+	}
+	return n
+}
+
+// mayBeCapped reports whether the claim may have stopped at the in-flight
+// cap of an endpoint it claimed from, with more of its work due: the
+// endpoint is full now, or its attempts in flight when the claim began
+// (before) plus those claimed reach its cap. The store counts the leases
+// of the attempts in flight when the claim began: attempts recorded while
+// the claim ran (a slow claim, a fast receiver) have left the local count
+// by now, but they took room from the claim, and their completions woke
+// nobody if the loop was idle before. Counting only what is in flight now
+// called such a claim idle, and a capped backlog then waited for the next
+// ingest or poll: issue 13's batch stall.
+func (d *Dispatcher) mayBeCapped(claims []hookd.Claim, before map[string]int) bool {
+	claimed := make(map[string]int)
+	for _, c := range claims {
+		claimed[c.Endpoint.ID]++
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range claims {
+		id := c.Endpoint.ID
+		capacity := c.Endpoint.MaxInFlight
+		if capacity <= 0 {
+			capacity = d.cfg.DefaultMaxInFlight
+		}
+		if st := d.endpoints[id]; st != nil && st.full() {
+			return true
+		}
+		if before[id]+claimed[id] >= capacity {
+			return true
+		}
+	}
+	return false
 }
 
 // unreserve gives back n reserved worker slots that were not used.

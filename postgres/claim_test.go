@@ -158,35 +158,3 @@ func TestClaimConcurrent(t *testing.T) {
 		})
 	}
 }
-
-// An endpoint skipped because another transaction is claiming it (its
-// advisory lock held) makes the claim say Capped: that transaction may stop
-// at the cap with work left.
-func TestClaimCappedWhileAnotherClaims(t *testing.T) {
-	t.Parallel()
-	s, _ := open(t, Options{PollOnly: true})
-	ep := newEndpoint(t, s, nil)
-	seed(t, s, ep, 3, t0)
-	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // rolled back below
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(claimLockClass), ep.ID); err != nil {
-		t.Fatal(err)
-	}
-	now := t0.Add(time.Second)
-	capped := false
-	cs := claim(t, s, hookd.ClaimRequest{Owner: "a", Now: now, Limit: 10, DefaultMaxInFlight: 16, Capped: &capped})
-	if len(cs) != 0 || !capped {
-		t.Fatalf("endpoint being claimed elsewhere: got %d claims, Capped %v; want 0, true", len(cs), capped)
-	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cs = claim(t, s, hookd.ClaimRequest{Owner: "a", Now: now, Limit: 10, DefaultMaxInFlight: 16, Capped: &capped})
-	if len(cs) != 3 || capped {
-		t.Fatalf("after the other claim: got %d claims, Capped %v; want 3, false", len(cs), capped)
-	}
-}

@@ -40,9 +40,6 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 // hookd.Store): complete, then claim, whose lease recount sees the leases
 // the completions cleared.
 func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, policy hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
-	if r.Capped != nil {
-		*r.Capped = false
-	}
 	if len(cs) == 0 {
 		return s.ClaimDue(ctx, r)
 	}

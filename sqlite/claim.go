@@ -34,14 +34,6 @@ const (
 			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
 				AND d.lease_owner <> '' AND d.lease_expires_at > ?1) AS free
 		FROM endpoints e WHERE ` + dueEndpoint + ` AND free > 0`
-	// qCappedLeft: does an eligible endpoint have due work and no room
-	// under its cap (?1 now, ?2 the default cap, ?3 the excluded ids)?
-	qCappedLeft = `SELECT EXISTS (SELECT 1 FROM endpoints e WHERE ` + dueEndpoint + `
-		AND (CASE WHEN e.max_in_flight > 0 THEN e.max_in_flight ELSE ?2 END) <=
-			(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
-				AND d.lease_owner <> '' AND d.lease_expires_at > ?1)
-		AND EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_endpoint_due
-			WHERE d.endpoint_id = e.id AND ` + dueDelivery + `))`
 	qDueOf = `SELECT d.id, d.next_attempt_at
 		FROM deliveries d INDEXED BY deliveries_endpoint_due WHERE d.endpoint_id = ?2 AND ` + dueDelivery + `
 		ORDER BY d.next_attempt_at, d.id LIMIT ?3`
@@ -68,9 +60,6 @@ const (
 // transaction. Without a cap, endpoints without a rate limit are claimed
 // by one index walk first, and rate-limited ones fill the rest of the limit.
 func (s *Store) ClaimDue(ctx context.Context, r hookd.ClaimRequest) ([]hookd.Claim, error) {
-	if r.Capped != nil {
-		*r.Capped = false
-	}
 	if r.Limit <= 0 {
 		return nil, nil
 	}
@@ -153,35 +142,10 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r hookd.ClaimRequest) ([]
 	if err := s.spendBuckets(ctx, tx, nowT, buckets, spent); err != nil {
 		return nil, err
 	}
-	if r.Capped != nil && r.DefaultMaxInFlight > 0 && len(ds) < r.Limit {
-		if *r.Capped, err = s.cappedLeft(ctx, tx, now, r.DefaultMaxInFlight, excl); err != nil {
-			return nil, err
-		}
-	}
 	slices.SortFunc(ds, func(a, b *hookd.Delivery) int {
 		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return s.loadClaims(ctx, tx, ds)
-}
-
-// cappedLeft reports whether, after the claim's leases, an eligible
-// endpoint has due work and no room under its cap (ClaimRequest.Capped).
-func (s *Store) cappedLeft(ctx context.Context, tx *sql.Tx, now int64, defaultCap int, excl string) (bool, error) {
-	rows, err := s.query(ctx, tx, qCappedLeft, now, defaultCap, excl)
-	if err != nil {
-		return false, fmt.Errorf("capped endpoints: %w", err)
-	}
-	defer rows.Close()
-	var capped bool
-	for rows.Next() {
-		if err := rows.Scan(&capped); err != nil {
-			return false, fmt.Errorf("capped endpoints: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("capped endpoints: %w", err)
-	}
-	return capped, nil
 }
 
 // room is how many deliveries one endpoint may still take in a claim.

@@ -49,9 +49,6 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 // writer, committed like CompleteAttempts and ClaimDue (synchronous=NORMAL);
 // see hookd.Store.
 func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, policy hookd.CircuitPolicy, r hookd.ClaimRequest) ([]hookd.Claim, error) {
-	if r.Capped != nil {
-		*r.Capped = false
-	}
 	if len(cs) == 0 {
 		return s.ClaimDue(ctx, r)
 	}

@@ -16,7 +16,7 @@ import (
 var writerQueries = []string{
 	qFindKey, qAddEvent, qAddDelivery, qAddLeased, qLeaseRoom,
 	qLookupDelivery, qAddAttempt, qFinishDelivery,
-	qClaimUncapped, qLeaseIDs, qRooms, qCappedLeft, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
+	qClaimUncapped, qLeaseIDs, qRooms, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
 	qBuckets, qSpendBucket,
 	qAddMinute, qAddHour, qAddMinuteCodes, qAddHourCodes,
 }

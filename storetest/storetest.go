@@ -46,7 +46,6 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimSkipsEndpoints", testClaimSkipsEndpoints},
 		{"ClaimMaxInFlight", testClaimMaxInFlight},
-		{"ClaimCapped", testClaimCapped},
 		{"ClaimRateLimit", testClaimRateLimit},
 		{"ClaimRateLimitConcurrent", testClaimRateLimitConcurrent},
 		{"ReleaseDeliveries", testReleaseDeliveries},
