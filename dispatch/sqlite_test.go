@@ -57,6 +57,7 @@ func TestSQLiteEndToEnd(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, nil)
 		srv := newConcurrencyServer(t, 10*time.Millisecond)
+		srv.fill = 2 // each event is sent alone: hold the first until the second is in flight
 		ep := e.endpoint(srv.URL, func(ep *hookd.Endpoint) { ep.MaxInFlight = 2 })
 		var ids []string
 		for range 12 {
