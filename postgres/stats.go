@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ func countUpserts(span rollup.Span) [2]string {
 	cols := strings.Join(rollup.CountColumns, ", ")
 	tail := fmt.Sprintf(`ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %s`, rollup.AddAssignments(span.Table()))
 	var scalars, arrays []string
-	for i, t := range append([]string{"text", "timestamptz", "text"}, repeat("bigint", len(rollup.CountColumns))...) {
+	for i, t := range append([]string{"text", "timestamptz", "text"}, slices.Repeat([]string{"bigint"}, len(rollup.CountColumns))...) {
 		scalars = append(scalars, fmt.Sprintf("$%d::%s", i+1, t))
 		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", i+1, t))
 	}
@@ -52,14 +53,6 @@ func codeUpserts(span rollup.Span) [2]string {
 		head + `VALUES ($1::text, $2::timestamptz, $3::int, $4::text, $5::bigint) ` + tail,
 		head + `SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[], $5::bigint[]) ` + tail,
 	}
-}
-
-func repeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = s
-	}
-	return out
 }
 
 // queueRollups queues the upserts of a batch's rollup increments, table by

@@ -72,30 +72,11 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 		q += ` AND status = ?`
 		args = append(args, string(f.Status))
 	}
-	if f.EndpointID != "" {
-		q += ` AND endpoint_id = ?`
-		args = append(args, f.EndpointID)
-	}
 	if f.EventID != "" {
 		q += ` AND event_id = ?`
 		args = append(args, f.EventID)
 	}
-	if f.TenantID != nil {
-		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
-		args = append(args, *f.TenantID)
-	}
-	if f.EventType != "" {
-		q += ` AND event_id IN (SELECT id FROM events WHERE type = ?)`
-		args = append(args, f.EventType)
-	}
-	if !f.UpdatedSince.IsZero() {
-		q += ` AND updated_at >= ?`
-		args = append(args, micros(f.UpdatedSince))
-	}
-	if !f.UpdatedBefore.IsZero() {
-		q += ` AND updated_at < ?`
-		args = append(args, micros(f.UpdatedBefore))
-	}
+	q, args = deliveryScope(q, args, f.EndpointID, f.TenantID, f.EventType, f.UpdatedSince, f.UpdatedBefore)
 	if f.Cursor != "" {
 		q += ` AND id < ?`
 		args = append(args, f.Cursor)
@@ -220,27 +201,7 @@ func (s *Store) replay(ctx context.Context, f hookd.ReplayFilter, now time.Time,
 	}
 	q := `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = '',
 		lease_expires_at = 0, attempt_base = attempts, updated_at = ? WHERE status = 'dead'`
-	args := []any{micros(now), micros(now)}
-	if f.EndpointID != "" {
-		q += ` AND endpoint_id = ?`
-		args = append(args, f.EndpointID)
-	}
-	if f.TenantID != nil {
-		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
-		args = append(args, *f.TenantID)
-	}
-	if f.EventType != "" {
-		q += ` AND event_id IN (SELECT id FROM events WHERE type = ?)`
-		args = append(args, f.EventType)
-	}
-	if !f.Since.IsZero() {
-		q += ` AND updated_at >= ?`
-		args = append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		q += ` AND updated_at < ?`
-		args = append(args, micros(f.Until))
-	}
+	q, args := deliveryScope(q, []any{micros(now), micros(now)}, f.EndpointID, f.TenantID, f.EventType, f.Since, f.Until)
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -256,4 +217,32 @@ func (s *Store) replay(ctx context.Context, f hookd.ReplayFilter, now time.Time,
 		return 0, fmt.Errorf("replay dead: %w", err)
 	}
 	return int(n), nil
+}
+
+// deliveryScope appends to q (and args) the clauses that the dead-letter
+// list and replay filters share: endpoint, tenant, event type and a range
+// [since, until) of updated_at (the time of death of a dead delivery);
+// zero values add nothing.
+func deliveryScope(q string, args []any, endpointID string, tenantID *string, eventType string, since, until time.Time) (string, []any) {
+	if endpointID != "" {
+		q += ` AND endpoint_id = ?`
+		args = append(args, endpointID)
+	}
+	if tenantID != nil {
+		q += ` AND endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)`
+		args = append(args, *tenantID)
+	}
+	if eventType != "" {
+		q += ` AND event_id IN (SELECT id FROM events WHERE type = ?)`
+		args = append(args, eventType)
+	}
+	if !since.IsZero() {
+		q += ` AND updated_at >= ?`
+		args = append(args, micros(since))
+	}
+	if !until.IsZero() {
+		q += ` AND updated_at < ?`
+		args = append(args, micros(until))
+	}
+	return q, args
 }
