@@ -140,12 +140,21 @@ func TestPortalLinkFlow(t *testing.T) {
 	if get.Code != 200 || !strings.Contains(get.Body.String(), `method="post"`) {
 		t.Fatalf("GET link: got %d %s", get.Code, get.Body)
 	}
-	redeem := func() *httptest.ResponseRecorder {
+	post := func(fetchSite string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", auth.PortalPath, strings.NewReader(url.Values{"token": {u.Query().Get("token")}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if fetchSite != "" {
+			req.Header.Set("Sec-Fetch-Site", fetchSite)
+		}
 		w := httptest.NewRecorder()
 		b.handler.ServeHTTP(w, req)
 		return w
+	}
+	redeem := func() *httptest.ResponseRecorder { return post("same-origin") }
+	// Another site's page posting the link (login CSRF) is refused and
+	// does not use the link up.
+	if w := post("cross-site"); w.Code != http.StatusForbidden || len(w.Result().Cookies()) != 0 {
+		t.Fatalf("cross-site redeem: got %d %v, want 403 and no cookie", w.Code, w.Header())
 	}
 	w := redeem()
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/" {

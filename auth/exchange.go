@@ -28,8 +28,15 @@ var refusedPage = template.Must(template.New("refused").Parse(`<!doctype html>
 // ExchangeHandler serves PortalPath: GET ?token= answers the page that
 // posts the token, POST (form field token) redeems it, sets the session
 // cookie and redirects (303) to next. A refused token answers 401 with the
-// reason.
+// reason. A cross-origin POST (Sec-Fetch-Site or Origin says another
+// site: login CSRF, a page signing the visitor into the attacker's tenant
+// with the attacker's link) is refused 403 by net/http's
+// CrossOriginProtection before the token is looked at, so it is not spent.
 func (p *Portal) ExchangeHandler(next string) http.Handler {
+	return http.NewCrossOriginProtection().Handler(p.exchange(next))
+}
+
+func (p *Portal) exchange(next string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")
