@@ -72,9 +72,11 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	// Which deliveries still exist, their endpoints, and which attempts are
 	// recorded already (by an earlier try whose commit was ambiguous): those
 	// are not counted in the stats again.
-	rows, err := tx.Query(ctx, `SELECT c.id, c.n, d.endpoint_id,
-			EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = c.id AND a.number = c.n)
-		FROM unnest($1::text[], $2::int[]) AS c(id, n) JOIN deliveries d ON d.id = c.id`, ids, numbers)
+	// Primary-key joins, planned on each call (see leaseCandidates).
+	rows, err := tx.Query(ctx, `SELECT c.id, c.n, d.endpoint_id, a.delivery_id IS NOT NULL
+		FROM unnest($1::text[], $2::int[]) AS c(id, n) JOIN deliveries d ON d.id = c.id
+		LEFT JOIN attempts a ON a.delivery_id = c.id AND a.number = c.n`,
+		pgx.QueryExecModeCacheDescribe, ids, numbers)
 	if err != nil {
 		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
@@ -157,10 +159,14 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 		default:
 			return nil, fmt.Errorf("delivery %s: unknown outcome %d", a.DeliveryID, c.Outcome)
 		}
+		// The CASE keeps the row found by primary key: with "status =
+		// 'pending'" as a plain condition, a plan cached before the table
+		// had statistics scanned deliveries_due for the id (71 buffers
+		// per row instead of ~20, pg_stat_statements).
 		update := `UPDATE deliveries SET attempts = $3, last_status_code = $4, last_error = $5,
 			lease_owner = '', lease_expires_at = NULL, status = $6,
 			next_attempt_at = coalesce($7, next_attempt_at), updated_at = $8
-			WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`
+			WHERE id = $1 AND CASE WHEN status = 'pending' THEN lease_owner = $2 ELSE false END`
 		args := []any{a.DeliveryID, c.Owner, a.Number, a.StatusCode, cleanText(a.Error), string(status), nullTime(next), end}
 		if c.Outcome == hookd.OutcomeGone {
 			sets, setArgs, err := endpointSet(&hookd.EndpointUpdate{Disabled: hookd.Ptr(true),
