@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/internal/testenv"
 	"github.com/hookd/hookd/postgres"
 )
 
@@ -190,11 +189,11 @@ func TestConfinementPostgres(t *testing.T) {
 	runConfinement(t, b)
 }
 
-// openPostgres opens a store on a fresh schema (skips without
+// openPostgres opens a store on a pooled schema (skips without
 // HOOKD_TEST_POSTGRES_URL, fails under CI).
 func openPostgres(t *testing.T) *postgres.Store {
 	t.Helper()
-	url := testenv.PostgresSchema(t)
+	url := pgSchemas.Schema(t)
 	s, err := postgres.Open(context.Background(), url, postgres.Options{})
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)

@@ -43,7 +43,7 @@ func TestTranslate(t *testing.T) {
 // unready); it comes back: the pool reconnects by itself.
 func TestUnavailable(t *testing.T) {
 	t.Parallel()
-	raw := testenv.PostgresSchema(t)
+	raw := schemas.Schema(t)
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)

@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/internal/testenv"
 )
 
 // t0 is a fixed time with sub-microsecond digits, to see truncation.
 var t0 = time.Date(2026, 11, 29, 10, 0, 0, 123456789, time.UTC)
 
-// open returns a migrated Store in a fresh schema, closed at cleanup.
+// open returns a migrated Store in an empty schema of the pool, closed at
+// cleanup.
 func open(t testing.TB, opts Options) (*Store, string) {
 	t.Helper()
-	url := testenv.PostgresSchema(t)
+	url := schemas.Schema(t)
 	s, err := Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)

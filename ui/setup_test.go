@@ -58,7 +58,7 @@ func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) hookd.
 		t.Parallel()
 		testenv.PostgresURL(t)
 		fn(t, func(t *testing.T) hookd.Store {
-			s, err := postgres.Open(context.Background(), testenv.PostgresSchema(t), postgres.Options{})
+			s, err := postgres.Open(context.Background(), pgSchemas.Schema(t), postgres.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

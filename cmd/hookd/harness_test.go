@@ -15,12 +15,18 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/testenv"
+	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/sqlite"
 )
 
 // dbFiles copies a SQLite file migrated once per process for each test
 // (see testenv.FileTemplate).
 var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) error { return sqlite.Migrate(ctx, path) })
+
+// pgSchemas hands each in-process server test a migrated, empty Postgres
+// schema, reused after the test empties it (see testenv.SchemaPool); the
+// tests that run hookd as subprocesses take testenv.PostgresSchema.
+var pgSchemas = testenv.NewSchemaPool(postgres.Migrate)
 
 const testAPIKey = "test-api-key-0123456789abcdef"
 
@@ -38,7 +44,7 @@ func backends(t *testing.T, fn func(t *testing.T, db func(t *testing.T) string))
 		t.Parallel()
 		skipShort(t, "the server end to end on Postgres")
 		testenv.PostgresURL(t)
-		fn(t, func(t *testing.T) string { return testenv.PostgresSchema(t) })
+		fn(t, func(t *testing.T) string { return pgSchemas.Schema(t) })
 	})
 }
 
@@ -337,6 +343,5 @@ func skipShort(t *testing.T, what string) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
-}
+// TestMain drops pgSchemas' schemas when the tests end.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/hookd/hookd/internal/testenv"
 )
 
 // withKey returns the Authorization header of key.
@@ -57,7 +55,7 @@ func TestTenantKeyEndToEnd(t *testing.T) {
 func TestRevocationAcrossNodes(t *testing.T) {
 	skipShort(t, "two nodes on Postgres waiting for a revocation to spread")
 	t.Parallel()
-	db := testenv.PostgresSchema(t)
+	db := pgSchemas.Schema(t)
 	n1 := startServer(t, db, nil)
 	n2 := startServer(t, db, nil)
 	id, key := n1.createKey(map[string]any{"name": "acme", "tenant_id": "acme"})
@@ -79,7 +77,7 @@ func TestRevocationAcrossNodes(t *testing.T) {
 func TestRateLimitAcrossNodes(t *testing.T) {
 	skipShort(t, "two nodes on Postgres flooded for seconds")
 	t.Parallel()
-	db := testenv.PostgresSchema(t)
+	db := pgSchemas.Schema(t)
 	nodes := []*testServer{startServer(t, db, nil), startServer(t, db, nil)}
 	// A low rate, so that even a slow (loaded) machine sends faster than
 	// the limit and the 429s are certain.

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sync"
 	"testing"
@@ -42,12 +43,21 @@ func dropSchema(db *pgxpool.Pool, schema string) error {
 // schemaURL is base with search_path set to schema alone.
 func schemaURL(t testing.TB, base, schema string) string {
 	t.Helper()
+	u, err := urlWithSchema(base, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// urlWithSchema is base with search_path set to schema alone.
+func urlWithSchema(base, schema string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
+		return "", fmt.Errorf("parse %s: %w", PostgresEnv, err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }

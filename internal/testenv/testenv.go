@@ -1,5 +1,6 @@
-// Package testenv gives tests the external services they need: a fresh
-// Postgres schema, the Redis URL, a copy of a migrated database file
+// Package testenv gives tests the external services they need: a migrated
+// Postgres schema from a pool (SchemaPool, dropped by Main at exit) or a
+// fresh empty one (PostgresSchema), the Redis URL, a copy of a migrated database file
 // (FileTemplate), a TCP proxy that cuts Postgres away (Proxy), promtool,
 // and the check of the Start/Stop contract (CheckLifecycle). A test that needs a service
 // skips when its URL is unset on a developer's machine, and fails when
@@ -49,7 +50,10 @@ func PostgresURL(t testing.TB) string {
 
 // PostgresSchema creates a fresh, empty schema for this test, drops it at
 // cleanup, and returns a connection URL whose search_path is that schema
-// only, so tests run in parallel without seeing each other's tables.
+// only, so tests run in parallel without seeing each other's tables. It is
+// for tests that need the schema raw (the migrations' tests, tests that
+// alter tables or want never-analyzed ones); a test that wants a migrated
+// hookd store takes a SchemaPool's schema, which costs no migration.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)

@@ -1,0 +1,16 @@
+package api
+
+import (
+	"os"
+	"testing"
+
+	"github.com/hookd/hookd/internal/testenv"
+	"github.com/hookd/hookd/postgres"
+)
+
+// pgSchemas hands each Postgres test a migrated, empty schema, reused
+// after the test empties it (see testenv.SchemaPool).
+var pgSchemas = testenv.NewSchemaPool(postgres.Migrate)
+
+// TestMain drops pgSchemas' schemas when the tests end.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -1,0 +1,206 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// SchemaPool hands tests Postgres schemas that are already migrated: a
+// fresh schema costs a CREATE SCHEMA and every migration (0.3–0.4 s, more
+// under load), and the conformance suite alone opens more than 80. Within one
+// test process a test takes a free schema of the pool, or creates and
+// migrates one when none is free; at the test's cleanup the schema is
+// emptied with one TRUNCATE … RESTART IDENTITY CASCADE over its tables that
+// hold rows or own a sequence, never goose_db_version (the migrations insert
+// no rows, so an emptied schema is what the migrations left), and goes back
+// to the pool. The emptying runs after the test, not in it (a TRUNCATE
+// makes new files for each table and index it names: about 100 ms for the
+// eight tables a conformance case fills, on a loaded machine), so a test
+// that finds no free schema makes one rather than wait.
+//
+// A schema is dropped instead of reused when the test failed, when its
+// emptying fails, or when its catalog (tables, columns, defaults,
+// constraints, indexes, triggers, functions, storage options, the rows of
+// goose_db_version) is not what it was right after the migrations: a test
+// that altered it never hands its changes on. Planner statistics are not
+// reset by TRUNCATE, so a test that depends on a never-analyzed table keeps
+// PostgresSchema, as do tests of the migrations themselves.
+//
+// Pooled schemas are named t_p<owner>_<n>, where owner is a random 32-bit
+// token whose session advisory lock the process holds on a connection of
+// its own. They are dropped at the end of the process by Main, which the
+// TestMain of every package using a SchemaPool must call (Schema fails the
+// test otherwise). A process that dies before (a crash, a -timeout panic, a
+// kill) leaves its schemas behind with its lock released: the first pool
+// use of any later test process drops every t_p schema whose owner's lock
+// it can take. A schema that could not be dropped fails the run in Main.
+type SchemaPool struct {
+	migrate func(ctx context.Context, url string) error
+
+	cleaning sync.WaitGroup // the releases under way
+
+	mu   sync.Mutex
+	free []string
+	made map[string]*pooled // every schema this pool created and has not dropped
+	errs []error            // of releases that could not drop a schema
+}
+
+// pooled is what a pool knows of one of its schemas.
+type pooled struct {
+	tables      []string // every table but goose_db_version, to empty
+	sequenced   []string // those of tables that own a sequence (truncated always, to restart it)
+	hasGoose    bool     // the schema has goose_db_version
+	fingerprint string   // of the catalog right after the migrations
+}
+
+// NewSchemaPool returns a pool whose new schemas are migrated by migrate,
+// called with the schema's URL (postgres.Migrate in hookd's tests).
+func NewSchemaPool(migrate func(ctx context.Context, url string) error) *SchemaPool {
+	p := &SchemaPool{migrate: migrate, made: map[string]*pooled{}}
+	poolsMu.Lock()
+	pools = append(pools, p)
+	poolsMu.Unlock()
+	return p
+}
+
+// Schema returns a connection URL whose search_path is a migrated, empty
+// schema that this test alone uses until its cleanup. It skips without
+// HOOKD_TEST_POSTGRES_URL (fails under CI).
+func (p *SchemaPool) Schema(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	if !mainRuns.Load() {
+		t.Fatal("testenv: a SchemaPool needs the package's TestMain to call testenv.Main (it drops the pooled schemas at exit)")
+	}
+	db := admin(t, base)
+	if err := claimOwner(base); err != nil {
+		t.Fatalf("testenv: schema pool owner: %v", err)
+	}
+	schema := p.take()
+	if schema == "" {
+		var err error
+		if schema, err = p.create(db, base); err != nil {
+			t.Fatalf("testenv: pooled schema: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		failed := t.Failed()
+		p.cleaning.Go(func() {
+			if err := p.release(db, schema, failed); err != nil {
+				p.mu.Lock()
+				p.errs = append(p.errs, fmt.Errorf("pooled schema %s: %w", schema, err))
+				p.mu.Unlock()
+			}
+		})
+	})
+	return schemaURL(t, base, schema)
+}
+
+func (p *SchemaPool) take() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		return s
+	}
+	return ""
+}
+
+func (p *SchemaPool) create(db *pgxpool.Pool, base string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	schema := nextPoolSchema()
+	if _, err := db.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", fmt.Errorf("create schema: %w", err)
+	}
+	p.mu.Lock()
+	p.made[schema] = nil // dropped at exit even if the migrations fail
+	p.mu.Unlock()
+	u, err := urlWithSchema(base, schema)
+	if err != nil {
+		return "", err
+	}
+	if err := p.migrate(ctx, u); err != nil {
+		return "", fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	info, err := inspect(ctx, db, schema)
+	if err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	p.made[schema] = info
+	p.mu.Unlock()
+	return schema, nil
+}
+
+// release empties schema and puts it back in the pool, or drops it (see
+// SchemaPool). The error is that of the drop: a schema it could not drop.
+// It runs after the test that had the schema, in p.cleaning.
+func (p *SchemaPool) release(db *pgxpool.Pool, schema string, failed bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p.mu.Lock()
+	info := p.made[schema]
+	p.mu.Unlock()
+	if !failed && info != nil && p.empty(ctx, db, schema, info) == nil {
+		p.mu.Lock()
+		p.free = append(p.free, schema)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Lock()
+	delete(p.made, schema)
+	p.mu.Unlock()
+	return dropSchema(db, schema)
+}
+
+// empty checks that schema's catalog is what the migrations left and
+// truncates the tables that hold rows and those that own a sequence, with
+// CASCADE adding the empty tables that reference them (TRUNCATE refuses a
+// table whose referencing tables it does not name; an empty table costs as
+// much to truncate as a full one). An error means the schema must not be
+// reused.
+func (p *SchemaPool) empty(ctx context.Context, db *pgxpool.Pool, schema string, info *pooled) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		// A connection the test left open on these tables holds locks: give
+		// up on the schema rather than wait for it. The catalog query is
+		// too small for parallel workers; test data needs no synchronous
+		// commit (a lost TRUNCATE comes with a server crash, which ends
+		// the process that owns the pool).
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'; SET LOCAL max_parallel_workers_per_gather = 0;
+			SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		var fp string
+		var full []string
+		if err := tx.QueryRow(ctx, "SELECT ("+fingerprintSQL(schema, info.hasGoose)+"), "+filledSQL(schema, info.tables)).Scan(&fp, &full); err != nil {
+			return fmt.Errorf("check %s: %w", schema, err)
+		}
+		if fp != info.fingerprint {
+			return fmt.Errorf("schema %s was altered", schema)
+		}
+		names := append([]string(nil), info.sequenced...)
+		for _, tb := range full {
+			if !slices.Contains(names, tb) {
+				names = append(names, tb)
+			}
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		for i, tb := range names {
+			names[i] = pgx.Identifier{schema, tb}.Sanitize()
+		}
+		_, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE")
+		return err
+	})
+}
