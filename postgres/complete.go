@@ -72,11 +72,13 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	// Which deliveries still exist, their endpoints, and which attempts are
 	// recorded already (by an earlier try whose commit was ambiguous): those
 	// are not counted in the stats again.
-	// Primary-key joins, planned on each call (see leaseCandidates).
-	rows, err := tx.Query(ctx, `SELECT c.id, c.n, d.endpoint_id, a.delivery_id IS NOT NULL
-		FROM unnest($1::text[], $2::int[]) AS c(id, n) JOIN deliveries d ON d.id = c.id
-		LEFT JOIN attempts a ON a.delivery_id = c.id AND a.number = c.n`,
-		pgx.QueryExecModeCacheDescribe, ids, numbers)
+	// Scalar subqueries, run per id: each is a primary-key lookup in any
+	// plan, so the cached generic plan stays good. A join here was planned,
+	// before the tables had statistics, as hash joins over sequential
+	// scans of deliveries and attempts (auto_explain).
+	rows, err := tx.Query(ctx, `SELECT c.id, c.n, (SELECT d.endpoint_id FROM deliveries d WHERE d.id = c.id),
+			coalesce((SELECT true FROM attempts a WHERE a.delivery_id = c.id AND a.number = c.n), false)
+		FROM unnest($1::text[], $2::int[]) AS c(id, n)`, ids, numbers)
 	if err != nil {
 		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
@@ -86,11 +88,15 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 	}
 	endpointOf := map[string]string{}
 	recorded := map[attemptKey]bool{}
-	var id, ep string
+	var id string
+	var ep *string // nil: the delivery is gone
 	var n int32
 	var exists bool
 	if _, err := pgx.ForEachRow(rows, []any{&id, &n, &ep, &exists}, func() error {
-		endpointOf[id] = ep
+		if ep == nil {
+			return nil
+		}
+		endpointOf[id] = *ep
 		recorded[attemptKey{id, n}] = exists
 		return nil
 	}); err != nil {
