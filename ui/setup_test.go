@@ -41,8 +41,11 @@ type bundle struct {
 }
 
 // backends runs fn on SQLite and, when HOOKD_TEST_POSTGRES_URL is set
-// (required under CI), on Postgres.
+// (required under CI), on Postgres. The test itself runs in parallel with
+// the other parallel tests (it must not call t.Parallel or t.Setenv
+// itself), so that one test's Postgres half overlaps the next one's.
 func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) hookd.Store)) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		fn(t, func(t *testing.T) hookd.Store {

@@ -34,8 +34,11 @@ const testAPIKey = "test-api-key-0123456789abcdef"
 // Postgres when HOOKD_TEST_POSTGRES_URL is set (required under CI) and the
 // run is not -short. Under -short the Postgres store is still checked, by
 // its conformance suite in package postgres; the whole server on it runs in
-// make test.
+// make test. The test itself runs in parallel with the other parallel
+// tests (it must not call t.Parallel or t.Setenv itself): under -short its
+// Postgres half skips at once, and one test at a time left a core idle.
 func backends(t *testing.T, fn func(t *testing.T, db func(t *testing.T) string)) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		fn(t, func(t *testing.T) string { return "sqlite:" + dbFiles.Path(t) })
