@@ -26,7 +26,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, cs []hookd.Completion, pol
 	var changes []hookd.CircuitChange
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		changes, err = complete(ctx, tx, cs, policy)
+		changes, err = complete(ctx, tx, cs, policy, s.queueStats)
 		return err
 	})
 	if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, pol
 	var changes []hookd.CircuitChange
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if changes, err = complete(ctx, tx, cs, policy); err != nil {
+		if changes, err = complete(ctx, tx, cs, policy, s.queueStats); err != nil {
 			return err
 		}
 		claims, err = claimTx(ctx, tx, r)
@@ -63,7 +63,10 @@ func (s *Store) CompleteAndClaim(ctx context.Context, cs []hookd.Completion, pol
 	return claims, nil
 }
 
-func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy) ([]hookd.CircuitChange, error) {
+// complete is the completion's work in tx; queueStats queues the rollup
+// upserts (Store.queueStats).
+func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hookd.CircuitPolicy,
+	queueStats func(*pgx.Batch, []*rollup.Row)) ([]hookd.CircuitChange, error) {
 	ids := make([]string, len(cs))
 	numbers := make([]int32, len(cs))
 	for i, c := range cs {
@@ -229,7 +232,7 @@ func complete(ctx context.Context, tx pgx.Tx, cs []hookd.Completion, policy hook
 			append([]any{ep, nullTime(succeeded[ep]), nullTime(st.lastErrorAt), st.lastError}, args...)...)
 	}
 	attempts.queue(b)
-	queueRollups(b, stats.Rows())
+	queueStats(b, stats.Rows())
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,101 +10,6 @@ import (
 	"github.com/hookd/hookd/internal/rollup"
 	"github.com/jackc/pgx/v5"
 )
-
-// The rollup upserts, per table: in one form with scalar parameters, for
-// a batch with one row in that table (one endpoint in one minute and hour,
-// one status code: the common case), and in one form that inserts from an
-// unnest of one array per column, for more rows. Measured on Postgres 15
-// (pg_stat_statements, 2,000 batches of 6 attempts of one endpoint): the
-// former four data-modifying CTEs of one statement over 66 arrays took
-// 0.14-0.19 ms of execution per batch, the four scalar statements together
-// 0.06-0.10 ms; all are prepared once (generic plans).
-var (
-	qMinuteCounts, qHourCounts = countUpserts(rollup.Minute), countUpserts(rollup.Hour)
-	qMinuteCodes, qHourCodes   = codeUpserts(rollup.Minute), codeUpserts(rollup.Hour)
-)
-
-// countUpserts returns the two forms of the counts table's upsert of span:
-// [0] one row of scalars ($1 endpoint, $2 bucket, $3 tenant, then the
-// rollup.CountColumns), [1] arrays of the same columns.
-func countUpserts(span rollup.Span) [2]string {
-	cols := strings.Join(rollup.CountColumns, ", ")
-	tail := fmt.Sprintf(`ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %s`, rollup.AddAssignments(span.Table()))
-	var scalars, arrays []string
-	for i, t := range append([]string{"text", "timestamptz", "text"}, slices.Repeat([]string{"bigint"}, len(rollup.CountColumns))...) {
-		scalars = append(scalars, fmt.Sprintf("$%d::%s", i+1, t))
-		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", i+1, t))
-	}
-	head := fmt.Sprintf(`INSERT INTO %s (endpoint_id, bucket, tenant_id, %s) `, span.Table(), cols)
-	return [2]string{
-		head + `VALUES (` + strings.Join(scalars, ", ") + `) ` + tail,
-		head + `SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `) ` + tail,
-	}
-}
-
-// codeUpserts returns the two forms of the status code table's upsert of
-// span ($1 endpoint, $2 bucket, $3 code, $4 tenant, $5 count).
-func codeUpserts(span rollup.Span) [2]string {
-	t := span.CodesTable()
-	head := `INSERT INTO ` + t + ` (endpoint_id, bucket, code, tenant_id, n) `
-	tail := `ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = ` + t + `.n + excluded.n`
-	return [2]string{
-		head + `VALUES ($1::text, $2::timestamptz, $3::int, $4::text, $5::bigint) ` + tail,
-		head + `SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[], $5::bigint[]) ` + tail,
-	}
-}
-
-// queueRollups queues the upserts of a batch's rollup increments, table by
-// table (minutes, their codes, hours, their codes), each table's rows in
-// rollup.Batch.Rows order: the same order in every transaction.
-func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
-	for _, span := range []rollup.Span{rollup.Minute, rollup.Hour} {
-		qCounts, qCodes := qMinuteCounts, qMinuteCodes
-		if span == rollup.Hour {
-			qCounts, qCodes = qHourCounts, qHourCodes
-		}
-		var ids, tenants, codeIDs, codeTenants []string
-		var starts, codeStarts []time.Time
-		var codes []int32
-		var ns []int64
-		counts := make([][]int64, len(rollup.CountColumns))
-		for _, r := range rows {
-			if r.Span != span {
-				continue
-			}
-			ids, starts, tenants = append(ids, r.EndpointID), append(starts, r.Start), append(tenants, r.TenantID)
-			for i, v := range r.Values() {
-				counts[i] = append(counts[i], v.(int64))
-			}
-			for _, c := range r.SortedCodes() {
-				codeIDs, codeStarts, codeTenants = append(codeIDs, r.EndpointID), append(codeStarts, r.Start), append(codeTenants, r.TenantID)
-				codes, ns = append(codes, int32(c)), append(ns, r.Codes[c])
-			}
-		}
-		switch len(ids) {
-		case 0:
-		case 1:
-			args := []any{ids[0], starts[0], tenants[0]}
-			for _, c := range counts {
-				args = append(args, c[0])
-			}
-			b.Queue(qCounts[0], args...)
-		default:
-			args := []any{ids, starts, tenants}
-			for _, c := range counts {
-				args = append(args, c)
-			}
-			b.Queue(qCounts[1], args...)
-		}
-		switch len(codeIDs) {
-		case 0:
-		case 1:
-			b.Queue(qCodes[0], codeIDs[0], codeStarts[0], codes[0], codeTenants[0], ns[0])
-		default:
-			b.Queue(qCodes[1], codeIDs, codeStarts, codes, codeTenants, ns)
-		}
-	}
-}
 
 // deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
 func deleteRollups(ctx context.Context, tx pgx.Tx, endpointID string) error {

@@ -51,6 +51,9 @@ type Store struct {
 	lpid   listenerPID
 
 	circuits rollup.Watch // receives circuit transitions (WatchCircuits)
+	// queueStats queues a completion's rollup upserts: queueRollups
+	// (BenchmarkCompleteRollups compares other forms).
+	queueStats func(*pgx.Batch, []*rollup.Row)
 
 	closeOnce sync.Once
 }
@@ -87,7 +90,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 	}
-	s := &Store{pool: pool, log: opts.Logger, done: make(chan struct{})}
+	s := &Store{pool: pool, log: opts.Logger, done: make(chan struct{}), queueStats: queueRollups}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
