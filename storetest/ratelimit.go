@@ -123,9 +123,15 @@ func testClaimRateLimitConcurrent(t *testing.T, open Opener) {
 			if total < 5 || total > 9 {
 				t.Errorf("got %d deliveries claimed in 0.9 s at 5/s, want 5 to 9", total)
 			}
-			// Whatever the interleaving, the bucket is empty at the end.
-			if cs := f.claim(hookd.ClaimRequest{Owner: "late", Now: now.Add(900 * time.Millisecond), Limit: 100, DefaultMaxInFlight: capped}); len(cs) != 0 {
-				t.Errorf("after the race: got %d claims at the same instant, want 0", len(cs))
+			// Whatever the interleaving, no token is spent twice and none is
+			// lost: a claim at the same instant takes exactly what is left,
+			// so the racers and it together get the 9 whole tokens. (A
+			// racer may get fewer than its bucket held — it picks its
+			// candidates before it locks the bucket, and another racer may
+			// lease them first — but the tokens stay in the bucket.)
+			late := f.claim(hookd.ClaimRequest{Owner: "late", Now: now.Add(900 * time.Millisecond), Limit: 100, DefaultMaxInFlight: capped})
+			if got := total + len(late); got != 9 {
+				t.Errorf("racers got %d, a claim at the same instant after them %d: together %d, want the 9 whole tokens of 0.9 s at 5/s", total, len(late), got)
 			}
 		})
 	}
