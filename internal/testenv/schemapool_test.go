@@ -191,3 +191,30 @@ func TestSweepStale(t *testing.T) {
 		t.Errorf("schema %s of a live owner was swept", alive)
 	}
 }
+
+// A full pool waits for the schema being emptied instead of making one.
+func TestSchemaPoolFullWaitsForEmptied(t *testing.T) {
+	PostgresURL(t)
+	var runs atomic.Int32
+	pool := NewSchemaPool(fakeMigrate(&runs))
+	pool.size = 1
+	var first string
+	t.Run("fill", func(t *testing.T) {
+		conn := connect(t, pool.Schema(t))
+		first = query[string](t, conn, "SELECT current_schema()")
+		if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('a')`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// No wait for pool.cleaning here: Schema itself waits.
+	conn := connect(t, pool.Schema(t))
+	if got := query[string](t, conn, "SELECT current_schema()"); got != first {
+		t.Errorf("got schema %s, want %s once emptied", got, first)
+	}
+	if n := query[int](t, conn, "SELECT count(*) FROM items"); n != 0 {
+		t.Errorf("got %d rows left by the previous test, want 0", n)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("migrations ran %d times, want 1", n)
+	}
+}
