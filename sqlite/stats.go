@@ -122,7 +122,31 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			if r.Neg { // subtracted: the rest of an hour read whole (rollup.SplitSummed)
 				sums, sumN = rollup.NegSumColumns, "-sum(n)"
 			}
+			if r.Span == rollup.Summed {
+				// One row per bucket (and tenant): taken as it is, not summed.
+				parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ?`,
+					rollup.Columns, table, w))
+				codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n) FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY code`,
+					codes, w))
+				partArgs = append(append(partArgs, a...), micros(r.From), micros(r.To))
+				continue
+			}
 			if r.Span == rollup.Minute && q.EndpointID == "" && q.TenantID == nil {
+				dense, err := denseMinutes(ctx, tx, r, st.Endpoints)
+				if err != nil {
+					return err
+				}
+				if !dense {
+					// Fewer rows than endpoints (an idle stretch, the
+					// minute just begun): through the bucket index, one
+					// lookup per row.
+					parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s INDEXED BY stat_minutes_bucket
+						WHERE bucket >= ? AND bucket < ? AND tenant_id <> ? GROUP BY bucket`, sums, table))
+					codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s INDEXED BY stat_minute_codes_bucket
+						WHERE bucket >= ? AND bucket < ? AND tenant_id <> ? GROUP BY code`, sumN, codes))
+					partArgs = append(partArgs, micros(r.From), micros(r.To), hookd.SystemTenant)
+					continue
+				}
 				// Overall minute rows (a partial hour of every endpoint):
 				// driven by the endpoints, one primary-key range each, not
 				// one index lookup per row. Deleted endpoints have no rows.
@@ -193,6 +217,20 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		st.Series = nil
 	}
 	return st, nil
+}
+
+// denseMinutes says whether the minute rows of r number at least
+// endpoints (an index-only count through stat_minutes_bucket, stopped
+// there): then the overall read takes them endpoint by endpoint, one
+// primary-key range each, else row by row through the bucket index.
+func denseMinutes(ctx context.Context, tx *sql.Tx, r rollup.Range, endpoints int) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM stat_minutes INDEXED BY stat_minutes_bucket
+		WHERE bucket >= ? AND bucket < ? LIMIT ?)`, micros(r.From), micros(r.To), endpoints).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count minute rows: %w", err)
+	}
+	return n >= endpoints, nil
 }
 
 // readEndpoints fills the endpoint figures of st: circuits, latest error,
