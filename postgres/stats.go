@@ -78,6 +78,15 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 				sums, sumN = rollup.NegSumColumns, "(-sum(n))::bigint"
 			}
 			a, b := len(partArgs)+1, len(partArgs)+2
+			if r.Span == rollup.Summed {
+				// One row per bucket (and tenant): taken as it is, not summed.
+				parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d`,
+					rollup.Columns, table, w, a, b))
+				codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
+					sumN, codes, w, a, b))
+				partArgs = append(partArgs, r.From, r.To)
+				continue
+			}
 			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY bucket`,
 				sums, table, w, a, b))
 			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s WHERE %s AND bucket >= $%d AND bucket < $%d GROUP BY code`,
