@@ -35,10 +35,59 @@ func inspect(ctx context.Context, db *pgxpool.Pool, schema string) (*pooled, err
 	if err != nil {
 		return nil, fmt.Errorf("list tables of %s: %w", schema, err)
 	}
+	if len(info.sequenced) == 0 {
+		rows, err := db.Query(ctx, `SELECT c.relname, p.relname FROM pg_constraint k
+			JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
+			WHERE k.contype = 'f' AND k.connamespace = $1::regnamespace
+				AND p.relnamespace = $1::regnamespace AND c.oid <> p.oid`, schema)
+		if err != nil {
+			return nil, fmt.Errorf("foreign keys of %s: %w", schema, err)
+		}
+		var child, parent string
+		refs := map[string][]string{} // child → the tables it references
+		if _, err := pgx.ForEachRow(rows, []any{&child, &parent}, func() error {
+			refs[child] = append(refs[child], parent)
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("foreign keys of %s: %w", schema, err)
+		}
+		info.deleteOrder = childrenFirst(info.tables, refs)
+	}
 	if err := db.QueryRow(ctx, fingerprintSQL(schema, info.hasGoose)).Scan(&info.fingerprint); err != nil {
 		return nil, fmt.Errorf("fingerprint %s: %w", schema, err)
 	}
 	return info, nil
+}
+
+// childrenFirst orders tables so that each comes before every table it
+// references (refs: table → referenced tables), or returns nil when the
+// references make a cycle.
+func childrenFirst(tables []string, refs map[string][]string) []string {
+	referencedBy := map[string]int{}
+	for _, parents := range refs {
+		for _, p := range parents {
+			referencedBy[p]++
+		}
+	}
+	var order []string
+	done := map[string]bool{}
+	for len(order) < len(tables) {
+		progress := false
+		for _, tb := range tables { // sorted by name: a stable order
+			if done[tb] || referencedBy[tb] > 0 {
+				continue
+			}
+			done[tb], progress = true, true
+			order = append(order, tb)
+			for _, p := range refs[tb] {
+				referencedBy[p]--
+			}
+		}
+		if !progress {
+			return nil
+		}
+	}
+	return order
 }
 
 // filledSQL is an expression listing the tables of schema that hold a row.
