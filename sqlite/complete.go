@@ -191,6 +191,9 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []hookd.Completion,
 			return nil, fmt.Errorf("operational event: %w", err)
 		}
 	}
+	if s.noRollups {
+		return changes, nil
+	}
 	if err := s.addRollups(ctx, tx, stats.Rows()); err != nil {
 		return nil, err
 	}

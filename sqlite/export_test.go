@@ -41,3 +41,7 @@ func SyncDuring(ctx context.Context, s *Store, lazy bool) (inside, after string,
 	after, err = Pragma(ctx, s, false, "synchronous")
 	return inside, after, err
 }
+
+// SetNoRollups makes s's completions write no rollups (true) or write
+// them, as always (false): BenchmarkCompleteRollups weighs the write.
+func SetNoRollups(s *Store, on bool) { s.noRollups = on }

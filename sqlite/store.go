@@ -29,6 +29,9 @@ type Store struct {
 	syncUnknown bool // a lazy write could not restore synchronous=FULL
 
 	circuits rollup.Watch // receives circuit transitions (WatchCircuits)
+	// noRollups leaves the rollup write out of the completion: only
+	// BenchmarkCompleteRollups sets it, to weigh what the write costs.
+	noRollups bool
 
 	closeOnce sync.Once
 	closeErr  error
