@@ -64,7 +64,7 @@ type pooled struct {
 	sequenced   []string // those of tables that own a sequence (truncated always, to restart it)
 	deleteOrder []string // tables, referencing ones first; nil: truncate instead
 	hasGoose    bool     // the schema has goose_db_version
-	fingerprint string   // of the catalog right after the migrations
+	fingerprint string   // of the catalog right after the migrations (or the last TRUNCATE)
 }
 
 // NewSchemaPool returns a pool whose new schemas are migrated by migrate,
@@ -195,7 +195,8 @@ func (p *SchemaPool) release(db *pgxpool.Pool, schema string, failed bool) error
 // rows are left to autovacuum; stale planner statistics are left either
 // way. An error means the schema must not be reused.
 func (p *SchemaPool) empty(ctx context.Context, db *pgxpool.Pool, schema string, info *pooled) error {
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	var refreshed string // the digest after a TRUNCATE
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		// A connection the test left open on these tables holds locks: give
 		// up on the schema rather than wait for it. The catalog query is
 		// too small for parallel workers; test data needs no synchronous
@@ -238,7 +239,18 @@ func (p *SchemaPool) empty(ctx context.Context, db *pgxpool.Pool, schema string,
 		for i, tb := range names {
 			names[i] = pgx.Identifier{schema, tb}.Sanitize()
 		}
-		_, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE")
-		return err
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE"); err != nil {
+			return err
+		}
+		// TRUNCATE rewrote pg_class rows: the schema's digest from now on.
+		if err := tx.QueryRow(ctx, fingerprintSQL(schema, info.hasGoose)).Scan(&fp); err != nil {
+			return fmt.Errorf("fingerprint %s: %w", schema, err)
+		}
+		refreshed = fp
+		return nil
 	})
+	if err == nil && refreshed != "" {
+		info.fingerprint = refreshed
+	}
+	return err
 }

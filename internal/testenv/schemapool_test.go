@@ -136,40 +136,59 @@ func TestChildrenFirst(t *testing.T) {
 	}
 }
 
-// A schema whose catalog a test changed is dropped, never handed on.
+// A schema whose catalog a test changed is dropped, never handed on; also
+// after it was emptied once before, by TRUNCATE (which rewrites catalog
+// rows) or by DELETE.
 func TestSchemaPoolDropsAltered(t *testing.T) {
 	PostgresURL(t)
 	for _, tt := range []struct{ name, sql string }{
 		{"add column", "ALTER TABLE items ADD COLUMN w int"},
+		{"drop column", "ALTER TABLE notes DROP COLUMN n"},
 		{"column default", "ALTER TABLE notes ALTER COLUMN n SET DEFAULT 'd'"},
 		{"drop index", "DROP INDEX items_v"},
+		{"new index", "CREATE INDEX notes_n ON notes (n)"},
 		{"storage option", "ALTER TABLE items SET (fillfactor = 50)"},
 		{"new table", "CREATE TABLE extra (x int)"},
+		{"drop constraint", "ALTER TABLE notes DROP CONSTRAINT notes_item_id_fkey"},
+		{"new function", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"},
 		{"migration row", "DELETE FROM goose_db_version"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var runs atomic.Int32
-			pool := NewSchemaPool(fakeMigrate(&runs, true))
-			var altered string
-			t.Run("alter", func(t *testing.T) {
+		for _, identity := range []bool{true, false} {
+			t.Run(tt.name+map[bool]string{true: " after truncate", false: " after delete"}[identity], func(t *testing.T) {
+				var runs atomic.Int32
+				pool := NewSchemaPool(fakeMigrate(&runs, identity))
+				var used, altered string
+				t.Run("use", func(t *testing.T) {
+					conn := connect(t, pool.Schema(t))
+					used = query[string](t, conn, "SELECT current_schema()")
+					if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (1, 'a'); INSERT INTO notes VALUES (1, 'x')`); err != nil {
+						t.Fatal(err)
+					}
+				})
+				pool.cleaning.Wait()
+				t.Run("alter", func(t *testing.T) {
+					conn := connect(t, pool.Schema(t))
+					altered = query[string](t, conn, "SELECT current_schema()")
+					if altered != used {
+						t.Fatalf("got schema %s, want the emptied %s", altered, used)
+					}
+					if _, err := conn.Exec(context.Background(), tt.sql); err != nil {
+						t.Fatal(err)
+					}
+				})
+				pool.cleaning.Wait()
+				if schemaExists(t, altered) {
+					t.Errorf("altered schema %s still exists after its test", altered)
+				}
 				conn := connect(t, pool.Schema(t))
-				altered = query[string](t, conn, "SELECT current_schema()")
-				if _, err := conn.Exec(context.Background(), tt.sql); err != nil {
-					t.Fatal(err)
+				if got := query[string](t, conn, "SELECT current_schema()"); got == altered {
+					t.Fatalf("got the altered schema %s again", got)
+				}
+				if n := runs.Load(); n != 2 {
+					t.Errorf("migrations ran %d times, want 2", n)
 				}
 			})
-			pool.cleaning.Wait()
-			if schemaExists(t, altered) {
-				t.Errorf("altered schema %s still exists after its test", altered)
-			}
-			conn := connect(t, pool.Schema(t))
-			if got := query[string](t, conn, "SELECT current_schema()"); got == altered {
-				t.Fatalf("got the altered schema %s again", got)
-			}
-			if n := runs.Load(); n != 2 {
-				t.Errorf("migrations ran %d times, want 2", n)
-			}
-		})
+		}
 	}
 }
 
@@ -251,6 +270,26 @@ func TestSchemaPoolFullWaitsForEmptied(t *testing.T) {
 	}
 	if n := query[int](t, conn, "SELECT count(*) FROM items"); n != 0 {
 		t.Errorf("got %d rows left by the previous test, want 0", n)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("migrations ran %d times, want 1", n)
+	}
+}
+
+// A schema emptied by TRUNCATE twice is still reused (its digest is taken
+// again after each TRUNCATE).
+func TestSchemaPoolReusesAfterTwoTruncates(t *testing.T) {
+	PostgresURL(t)
+	var runs atomic.Int32
+	pool := NewSchemaPool(fakeMigrate(&runs, true))
+	for range 3 {
+		t.Run("use", func(t *testing.T) {
+			conn := connect(t, pool.Schema(t))
+			if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('a')`); err != nil {
+				t.Fatal(err)
+			}
+		})
+		pool.cleaning.Wait()
 	}
 	if n := runs.Load(); n != 1 {
 		t.Errorf("migrations ran %d times, want 1", n)
