@@ -155,6 +155,7 @@ func TestSchemaPoolDropsAltered(t *testing.T) {
 	} {
 		for _, identity := range []bool{true, false} {
 			t.Run(tt.name+map[bool]string{true: " after truncate", false: " after delete"}[identity], func(t *testing.T) {
+				t.Parallel()
 				var runs atomic.Int32
 				pool := NewSchemaPool(fakeMigrate(&runs, identity))
 				var used, altered string
