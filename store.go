@@ -135,7 +135,10 @@ type Store interface {
 	// The endpoint's Circuit becomes policy.Next(circuit, outcome ==
 	// OutcomeSucceeded, Attempt.StartedAt+Latency) — applied in order.
 	// A delivery whose lease was lost keeps its state (its attempt is still
-	// recorded when the number is not taken yet).
+	// recorded when the number is not taken yet). Each attempt it inserts
+	// is added, in the same transaction, to its endpoint's per-minute
+	// rollup (the minute of its StartedAt); the hour rollups are not
+	// written here but derived from the minutes by RollupHours.
 	CompleteAttempts(ctx context.Context, cs []Completion, policy CircuitPolicy) error
 	// CompleteAndClaim records cs exactly as CompleteAttempts does and then,
 	// in the SAME transaction, claims exactly as ClaimDue(r) does, and
@@ -206,15 +209,24 @@ type Store interface {
 	// totals, status codes, a latency histogram, a series of q.Bucket
 	// buckets, and, read now, pending and dead counts (partial indexes of
 	// deliveries), circuit states and the latest error. It never scans
-	// attempts: the rollups are written with them (CompleteAttempts,
-	// CompleteAndClaim), one row per endpoint and minute and one per
-	// endpoint and hour, and an attempt counts in the minute and hour of
-	// its StartedAt. ENOTFOUND when q.EndpointID does not exist; EINVALID
-	// when Since or Until is zero, Until < Since, or Bucket is not a whole
-	// number of minutes. Rollups go with their endpoint (DeleteEndpoint).
+	// attempts: the per-minute rows are written with them (CompleteAttempts,
+	// CompleteAndClaim), one per endpoint and minute, and an attempt counts
+	// in the minute of its StartedAt. The whole hours of the window below
+	// the watermark of RollupHours are read from its hour rows (an
+	// endpoint's, or a tenant's or the overall summed rows); everything at
+	// or after the watermark (and every read of minute buckets) from the
+	// minute rows, so an attempt counts at once, and a read before any
+	// RollupHours run answers what it answers after. Until a run
+	// recomputes a whole hour below the watermark, reads of that whole hour
+	// miss the attempts completed into it since the previous run (late
+	// completions: the redo of RollupHours). ENOTFOUND when q.EndpointID
+	// does not exist; EINVALID when Since or Until is zero, Until < Since,
+	// or Bucket is not a whole number of minutes. Rollups go with their
+	// endpoint (DeleteEndpoint).
 	ReadStats(ctx context.Context, q StatsQuery) (*Stats, error)
 	// StatsByEndpoint returns the totals over [since, until) (whole
-	// minutes) of every endpoint with attempts in it, by endpoint id.
+	// minutes) of every endpoint with attempts in it, by endpoint id (the
+	// rows as ReadStats reads them).
 	StatsByEndpoint(ctx context.Context, since, until time.Time) ([]EndpointTotals, error)
 	// StatsByEndpointSeries returns, in one read transaction, the series
 	// of every endpoint (of tenantID when non-nil) with attempts in
@@ -230,29 +242,41 @@ type Store interface {
 	// whole number of minutes. The dashboard's overview reads its
 	// sparklines with it.
 	StatsByEndpointSeries(ctx context.Context, tenantID *string, since, until time.Time, bucket time.Duration) ([]EndpointSeries, error)
-	// RollupHours brings the per-tenant and overall hour rollups up to
-	// upTo (a whole hour; the hours before it are closed), in one
-	// transaction, never on the delivery path (a scheduler job calls it):
-	// it recomputes in full, from the endpoint hour rows, the hours
-	// [from, to), where from is the watermark minus redo (the hours that
-	// late completions may still have changed) — or, with no watermark
-	// yet, the oldest endpoint hour row — and to is upTo, but at most
-	// maxSpan after from (a first run over months of rows goes in steps).
-	// Then the watermark becomes to (it never moves back). It returns the
+	// RollupHours brings the hour rollups — each endpoint's, and the
+	// per-tenant and overall sums — up to upTo (a whole hour; the hours
+	// before it are closed), in one transaction, never on the delivery
+	// path (a scheduler job calls it): it recomputes in full the hours
+	// [from, to), first every endpoint's hour rows from its minute rows,
+	// then the tenant and overall rows from those (delete and insert the
+	// sums: a row whose sources are gone goes too), where from is the
+	// watermark minus redo (the hours that late completions may still have
+	// changed) — or, with no watermark yet, the hour of the oldest minute
+	// row — and to is upTo, but at most maxSpan after from (a first run
+	// over months of rows goes in steps). Then the watermark becomes to (it
+	// never moves back), and the first hour the next run recomputes
+	// (watermark minus redo) is stored for PurgeStats. It returns the
 	// watermark; callers repeat until it reaches upTo. Running it again
 	// recomputes the same rows. The overall rows leave out the system
-	// tenant. ReadStats of a tenant or overall reads these rows for the
-	// whole hours below the watermark, so it equals the endpoint rows' sums
-	// once the hours it read were recomputed after their last attempt;
-	// DeleteEndpoint subtracts the endpoint's rows below the watermark and
-	// PurgeStats purges them with the hour rows. EINVALID when upTo is not
-	// a whole hour or maxSpan is under an hour.
+	// tenant. Reads take the whole hours below the watermark from these
+	// rows (see ReadStats), so they equal the minute rows' sums once the
+	// hours they read were recomputed after their last attempt. Hour rows
+	// at or after the watermark (written with the attempts by earlier
+	// versions) are not read and are replaced when their hour is
+	// recomputed. DeleteEndpoint subtracts the endpoint's rows below the
+	// watermark from the summed ones; PurgeStats purges them with the hour
+	// rows. EINVALID when upTo is not a whole hour or maxSpan is under an
+	// hour.
 	RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error)
 	// PurgeStats deletes, from each rollup table, at most limit minute rows
 	// that start before minutesBefore and at most limit hour rows (of
 	// endpoints, tenants and overall) that start before hoursBefore; it
 	// returns how many rows it deleted in all (retention calls it until
-	// that is 0).
+	// that is 0). It never deletes minute rows that RollupHours still sums
+	// into hour rows: the minute cut is at most the first hour its next run
+	// recomputes (its watermark minus its redo), and with no RollupHours
+	// run yet no minute row goes. (A later run with a longer redo than the
+	// last one's would recompute hours whose minutes may be purged: keep
+	// the redo, or raise it only with retention well behind.)
 	PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error)
 
 	// AcquireJobLease lets one node at a time run the periodic job named job:

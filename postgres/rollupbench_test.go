@@ -14,9 +14,10 @@ import (
 )
 
 // rollupForms are the rollup writes BenchmarkCompleteRollups compares:
-// the store's (queueRollups), the four upserts of one table each
-// (queueTables: main before the one statement), none at all, and the
-// minute rows alone (what writing the hour rows elsewhere would leave).
+// the store's (queueRollups: the minute rows in one statement), the two
+// upserts of one table each (queueTables) and none at all (the "without
+// rollups" build). The hour rows are no longer written with the attempts
+// (RollupHours derives them).
 var rollupForms = []struct {
 	name  string
 	queue func(*pgx.Batch, []*rollup.Row)
@@ -24,7 +25,6 @@ var rollupForms = []struct {
 	{"store", queueRollups},
 	{"tables", queueTables},
 	{"none", func(*pgx.Batch, []*rollup.Row) {}},
-	{"minutes", func(b *pgx.Batch, rows []*rollup.Row) { queueTables(b, rows[:1]) }}, // one endpoint and minute
 }
 
 // BenchmarkCompleteRollups measures what the rollup write costs the
@@ -39,8 +39,7 @@ var rollupForms = []struct {
 // Postgres on this machine; parse, bind, locks and commit included) and
 // the wall time per batch; and, from pg_stat_statements of this database,
 // the rollup statements' execution time and WAL bytes per batch (store:
-// the one statement; tables: the table-by-table upserts, of the tables
-// and minutes forms together; a batch that the one statement does not fit
+// the one statement; tables: the table-by-table upserts; a batch that the one statement does not fit
 // takes them in the store form too). Run it
 // against a private database (pg_stat_statements counts every session's
 // statements), e.g. with HOOKD_TEST_POSTGRES_URL=postgres://…/rollupbench

@@ -41,9 +41,9 @@ func statsScope(q hookd.StatsQuery, idColumn string) (string, []any) {
 }
 
 // ReadStats sums the rollups of q's window (see hookd.Store): whole hours
-// from the hour rows (a tenant's or the overall from the summed rows below
-// the watermark of RollupHours), the rest from minute rows, in one read-only
-// repeatable-read transaction (a consistent snapshot).
+// below the watermark of RollupHours from the hour rows (a tenant's or the
+// overall from the summed rows), the rest from minute rows, in one
+// read-only repeatable-read transaction (a consistent snapshot).
 func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
 	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
 		return nil, err
@@ -57,14 +57,15 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		}
 		var parts, codeParts []string
 		partArgs := args
+		mark, err := readHoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
 		ranges := rollup.Split(st.Since, st.Until, q.Bucket)
 		if q.EndpointID == "" { // a tenant or overall: the summed hours below the watermark
-			mark, err := readHoursMark(ctx, tx)
-			if err != nil {
-				return err
-			}
 			ranges = rollup.SplitSummed(ranges, mark, q.Bucket)
 		}
+		ranges = rollup.FromMinutes(ranges, mark) // the hours from the watermark on: minute rows
 		for _, r := range ranges {
 			table, codes, w := r.Span.Table(), r.Span.CodesTable(), where
 			switch {
@@ -193,25 +194,30 @@ func readEndpoints(ctx context.Context, tx pgx.Tx, q hookd.StatsQuery, st *hookd
 }
 
 // StatsByEndpoint returns the totals of every endpoint with attempts in
-// [since, until) (whole minutes), by endpoint id (see hookd.Store).
+// [since, until) (whole minutes), by endpoint id (see hookd.Store): whole
+// hours below the watermark from the hour rows, the rest from minute rows.
 func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error) {
 	if err := rollup.Check(since, until, 0); err != nil {
 		return nil, err
 	}
 	since, until = rollup.Window(since, until)
-	var parts []string
-	var args []any
 	cols := strings.Join(rollup.CountColumns, ", ")
-	for _, r := range rollup.Split(since, until, 0) {
-		parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= $%d AND bucket < $%d`,
-			cols, r.Span.Table(), len(args)+1, len(args)+2))
-		args = append(args, r.From, r.To)
-	}
 	var out []hookd.EndpointTotals
-	if len(parts) == 0 {
-		return out, nil
-	}
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		mark, err := readHoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		var args []any
+		for _, r := range rollup.FromMinutes(rollup.Split(since, until, 0), mark) {
+			parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= $%d AND bucket < $%d`,
+				cols, r.Span.Table(), len(args)+1, len(args)+2))
+			args = append(args, r.From, r.To)
+		}
+		if len(parts) == 0 {
+			return nil
+		}
 		rows, err := tx.Query(ctx, `SELECT endpoint_id, max(tenant_id), `+rollup.SumColumns+` FROM (`+
 			strings.Join(parts, " UNION ALL ")+`) r GROUP BY endpoint_id ORDER BY endpoint_id`, args...)
 		if err != nil {
@@ -233,7 +239,8 @@ func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]
 }
 
 // PurgeStats deletes, from each rollup table, at most limit minute rows
-// older than minutesBefore and at most limit hour rows older than
+// older than minutesBefore — but none that RollupHours still recomputes
+// hours from (rollup.KeepMinutes) — and at most limit hour rows older than
 // hoursBefore, and returns how many rows it deleted in all.
 func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -241,6 +248,11 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 	}
 	total := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		redoFrom, err := readMark(ctx, tx, rollup.MarkRedo)
+		if err != nil {
+			return err
+		}
+		minutesBefore := rollup.KeepMinutes(minutesBefore, redoFrom)
 		for _, t := range []struct {
 			table, key string
 			before     time.Time
@@ -254,6 +266,9 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 			{rollup.OverallHours, "bucket", hoursBefore},
 			{rollup.OverallHourCodes, "bucket, code", hoursBefore},
 		} {
+			if t.before.IsZero() { // no rollup run yet: every minute row is still to sum
+				continue
+			}
 			// MATERIALIZED: the LIMIT holds whatever the plan (see leaseUnlimited).
 			tag, err := tx.Exec(ctx, fmt.Sprintf(`WITH picked AS MATERIALIZED (
 				SELECT %[2]s FROM %[1]s WHERE bucket < $1 ORDER BY bucket LIMIT $2 FOR UPDATE SKIP LOCKED)

@@ -18,11 +18,24 @@ type rollupStatement struct {
 	system bool
 }
 
-// rollupStatements recompute the summed hour rows of [$1, $2): delete
-// them and insert the sums again (a full recomputation: a (tenant, hour)
-// whose endpoint rows are gone disappears too), tenants from the endpoint
+// hourBin is the hour a minute row's bucket falls in (date_bin from the
+// Unix epoch: whatever the session's time zone).
+const hourBin = `date_bin(interval '1 hour', bucket, timestamptz '1970-01-01 00:00:00+00')`
+
+// rollupStatements recompute the hour rows of [$1, $2): delete them and
+// insert the sums again (a full recomputation: a row whose sources are
+// gone disappears too), first the endpoint hour rows from the minute rows
+// (the completions write only those), then the tenants from the endpoint
 // hour rows, overall from the tenant rows but the system tenant's ($3).
 var rollupStatements = []rollupStatement{
+	{`DELETE FROM stat_hours WHERE bucket >= $1 AND bucket < $2`, false},
+	{`INSERT INTO stat_hours (endpoint_id, bucket, tenant_id, ` + rollup.Columns + `)
+		SELECT endpoint_id, ` + hourBin + `, max(tenant_id), ` + rollup.SumColumns + ` FROM stat_minutes
+		WHERE bucket >= $1 AND bucket < $2 GROUP BY 1, 2`, false},
+	{`DELETE FROM stat_hour_codes WHERE bucket >= $1 AND bucket < $2`, false},
+	{`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
+		SELECT endpoint_id, ` + hourBin + `, code, max(tenant_id), sum(n) FROM stat_minute_codes
+		WHERE bucket >= $1 AND bucket < $2 GROUP BY 1, 2, 3`, false},
 	{`DELETE FROM ` + rollup.TenantHours + ` WHERE bucket >= $1 AND bucket < $2`, false},
 	{`INSERT INTO ` + rollup.TenantHours + ` (tenant_id, bucket, ` + rollup.Columns + `)
 		SELECT tenant_id, bucket, ` + rollup.SumColumns + ` FROM stat_hours
@@ -41,9 +54,10 @@ var rollupStatements = []rollupStatement{
 		WHERE bucket >= $1 AND bucket < $2 AND tenant_id <> $3 GROUP BY bucket, code`, true},
 }
 
-// RollupHours recomputes the per-tenant and overall hour rows of the hours
-// after the watermark (see hookd.Store) in one transaction, holding the
-// watermark row locked (DeleteEndpoint's subtraction waits for it).
+// RollupHours recomputes the endpoint hour rows (from the minute rows) and
+// the per-tenant and overall hour rows of the hours around the watermark
+// (see hookd.Store) in one transaction, holding the watermark row locked
+// (DeleteEndpoint's subtraction waits for it).
 func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error) {
 	if err := rollup.CheckRollup(upTo, maxSpan); err != nil {
 		return time.Time{}, err
@@ -57,7 +71,7 @@ func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan t
 		var oldest time.Time
 		if mark.IsZero() {
 			var t *time.Time
-			if err := tx.QueryRow(ctx, `SELECT min(bucket) FROM stat_hours`).Scan(&t); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT min(bucket) FROM stat_minutes`).Scan(&t); err != nil {
 				return err
 			}
 			oldest = fromNull(t)
@@ -75,8 +89,8 @@ func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan t
 				}
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO stat_rollup_marks (name, up_to) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET up_to = excluded.up_to`, rollup.MarkHours, next)
+		_, err = tx.Exec(ctx, `INSERT INTO stat_rollup_marks (name, up_to) VALUES ($1, $2), ($3, $4)
+			ON CONFLICT (name) DO UPDATE SET up_to = excluded.up_to`, rollup.MarkHours, next, rollup.MarkRedo, rollup.RedoFrom(next, redo))
 		return err
 	})
 	if err != nil {
@@ -102,8 +116,13 @@ func hoursMark(ctx context.Context, tx pgx.Tx) (time.Time, error) {
 // readHoursMark reads the watermark without locking it (a read-only
 // snapshot of ReadStats).
 func readHoursMark(ctx context.Context, tx pgx.Tx) (time.Time, error) {
+	return readMark(ctx, tx, rollup.MarkHours)
+}
+
+// readMark reads the mark name of stat_rollup_marks (zero: none).
+func readMark(ctx context.Context, tx pgx.Tx, name string) (time.Time, error) {
 	var t time.Time
-	err := tx.QueryRow(ctx, `SELECT up_to FROM stat_rollup_marks WHERE name = $1`, rollup.MarkHours).Scan(&t)
+	err := tx.QueryRow(ctx, `SELECT up_to FROM stat_rollup_marks WHERE name = $1`, name).Scan(&t)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}

@@ -13,7 +13,8 @@ import (
 
 // StatsByEndpointSeries returns every endpoint's counts per bucket over
 // [since, until) in one query (see hookd.Store): the rows of each part of
-// the window (rollup.Split) are binned to their bucket (date_bin from the
+// the window (rollup.Split; the hours from the watermark on from the
+// minute rows, rollup.FromMinutes) are binned to their bucket (date_bin from the
 // Unix epoch) and summed per endpoint and bucket.
 func (s *Store) StatsByEndpointSeries(ctx context.Context, tenantID *string, since, until time.Time, bucket time.Duration) ([]hookd.EndpointSeries, error) {
 	if err := rollup.CheckSeries(since, until, bucket); err != nil {
@@ -27,18 +28,22 @@ func (s *Store) StatsByEndpointSeries(ctx context.Context, tenantID *string, sin
 		args = append(args, *tenantID)
 		tenant = " AND tenant_id = $2"
 	}
-	var parts []string
-	for _, r := range rollup.Split(since, until, bucket) {
-		parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id,
-			date_bin($1::bigint * interval '1 microsecond', bucket, timestamptz '1970-01-01 00:00:00+00') AS b, %s
-			FROM %s WHERE bucket >= $%d AND bucket < $%d%s`, cols, r.Span.Table(), len(args)+1, len(args)+2, tenant))
-		args = append(args, r.From, r.To)
-	}
-	if len(parts) == 0 {
-		return []hookd.EndpointSeries{}, nil
-	}
 	b := rollup.NewSeriesBuilder(since, until, bucket)
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		mark, err := readHoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		for _, r := range rollup.FromMinutes(rollup.Split(since, until, bucket), mark) {
+			parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id,
+				date_bin($1::bigint * interval '1 microsecond', bucket, timestamptz '1970-01-01 00:00:00+00') AS b, %s
+				FROM %s WHERE bucket >= $%d AND bucket < $%d%s`, cols, r.Span.Table(), len(args)+1, len(args)+2, tenant))
+			args = append(args, r.From, r.To)
+		}
+		if len(parts) == 0 {
+			return nil
+		}
 		rows, err := tx.Query(ctx, `SELECT endpoint_id, max(tenant_id), b, `+rollup.SumColumns+` FROM (`+
 			strings.Join(parts, " UNION ALL ")+`) r GROUP BY endpoint_id, b ORDER BY endpoint_id, b`, args...)
 		if err != nil {

@@ -10,29 +10,29 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The rollup upserts of a completion batch. The common batch (one endpoint,
-// its attempts in one minute, one status code) writes its four rows —
-// minute, minute code, hour, hour code, the hour's increments equal to the
-// minute's — in one statement of scalar parameters (qOneEndpointMinute).
-// Any other batch writes each table with one upsert: of scalar parameters
-// when the batch has one row in that table, else inserting from an unnest
-// of one array per column. All are prepared once (generic plans).
+// The rollup upserts of a completion batch: the minute rows only (the
+// endpoint hour rows are derived from them by RollupHours, off the
+// delivery path). The common batch (one endpoint, its attempts in one
+// minute, one status code) writes its two rows — minute and minute code —
+// in one statement of scalar parameters (qOneEndpointMinute). Any other
+// batch writes each table with one upsert: of scalar parameters when the
+// batch has one row in that table, else inserting from an unnest of one
+// array per column. All are prepared once (generic plans).
 //
 // Measured on Postgres 15 (BenchmarkCompleteRollups, batches of one
 // attempt, the forms taking turns, backend CPU from /proc): the four
-// statements cost 74-88 µs of Postgres CPU per batch over no rollup write,
-// the one statement 68-85 µs (it saves the per-statement work: bind,
-// executor start, each table's and index's lock), the minute rows alone
-// 36-47 µs; the upserts' execution is most of it (pg_stat_statements:
-// 10-15 µs each, about 600 WAL bytes a batch in all). The updates are HOT
+// statements of minute and hour rows cost 74-88 µs of Postgres CPU per
+// batch over no rollup write, one statement of the four rows 68-85 µs,
+// the minute rows alone 36-47 µs; the upserts' execution is most of it
+// (pg_stat_statements: 10-15 µs each). The updates are HOT
 // (pg_stat_user_tables: all but the first of a row), so the secondary
 // indexes cost only at a row's insert. The earlier single statement of
 // four CTEs over 66 arrays was slower (planned on every call: arrays of
 // unknown length make Postgres prefer custom plans).
 var (
-	qMinuteCounts, qHourCounts = countUpserts(rollup.Minute), countUpserts(rollup.Hour)
-	qMinuteCodes, qHourCodes   = codeUpserts(rollup.Minute), codeUpserts(rollup.Hour)
-	qOneEndpointMinute         = oneEndpointMinuteUpsert()
+	qMinuteCounts      = countUpserts(rollup.Minute)
+	qMinuteCodes       = codeUpserts(rollup.Minute)
+	qOneEndpointMinute = oneEndpointMinuteUpsert()
 )
 
 // countColumnTypes are the Postgres types of the parameters of a counts
@@ -79,102 +79,80 @@ func codeUpserts(span rollup.Span) [2]string {
 	}
 }
 
-// oneEndpointMinuteUpsert returns the upsert of the four rows of a batch
+// oneEndpointMinuteUpsert returns the upsert of the two rows of a batch
 // of one endpoint, one minute and one status code in one statement: the
-// counts row's parameters as in countUpserts (bucket $2 the minute), then
-// the code, its count and the hour. The rows are locked in no fixed order
-// (data-modifying CTEs); the endpoint's row lock, which every writer of an
-// endpoint's rollup rows holds (complete, DeleteEndpoint), orders them.
+// counts row's parameters as in countUpserts, then the code and its count.
+// The rows are locked in no fixed order (a data-modifying CTE); the
+// endpoint's row lock, which every writer of an endpoint's rollup rows
+// holds (complete, DeleteEndpoint), orders them.
 func oneEndpointMinuteUpsert() string {
 	vals := make([]string, len(countColumnTypes))
 	for i, t := range countColumnTypes {
 		vals[i] = fmt.Sprintf("$%d::%s", i+1, t)
 	}
-	code, n, hour := len(vals)+1, len(vals)+2, len(vals)+3
-	hourVals := slices.Clone(vals)
-	hourVals[1] = fmt.Sprintf("$%d::timestamptz", hour)
-	codeVals := func(bucket int) string {
-		return fmt.Sprintf(`VALUES ($1::text, $%d::timestamptz, $%d::int, $3::text, $%d::bigint)`, bucket, code, n)
-	}
-	return `WITH m AS (` + countUpsert(rollup.Minute, `VALUES (`+strings.Join(vals, ", ")+`)`) + `),
-		mc AS (` + codeUpsert(rollup.Minute, codeVals(2)) + `),
-		h AS (` + countUpsert(rollup.Hour, `VALUES (`+strings.Join(hourVals, ", ")+`)`) + `)
-		` + codeUpsert(rollup.Hour, codeVals(hour))
+	code, n := len(vals)+1, len(vals)+2
+	return `WITH m AS (` + countUpsert(rollup.Minute, `VALUES (`+strings.Join(vals, ", ")+`)`) + `)
+		` + codeUpsert(rollup.Minute, fmt.Sprintf(`VALUES ($1::text, $2::timestamptz, $%d::int, $3::text, $%d::bigint)`, code, n))
 }
 
 // oneEndpointMinute says whether rows (rollup.Batch.Rows order) are the
-// minute and hour rows of one endpoint with one status code: then the
-// hour row adds what the minute row adds.
+// minute row of one endpoint with one status code.
 func oneEndpointMinute(rows []*rollup.Row) bool {
-	if len(rows) != 2 || len(rows[0].Codes) != 1 {
-		return false
-	}
-	m, h := rows[0], rows[1]
-	return m.Span == rollup.Minute && h.Span == rollup.Hour && m.EndpointID == h.EndpointID &&
-		m.StatsCounts == h.StatsCounts && len(h.Codes) == 1
+	return len(rows) == 1 && len(rows[0].Codes) == 1
 }
 
 // queueRollups queues the upserts of a batch's rollup increments: one
 // statement for the common batch (oneEndpointMinute), else table by table
-// (minutes, their codes, hours, their codes), each table's rows in
-// rollup.Batch.Rows order: the same order in every transaction.
+// (minutes, their codes), each table's rows in rollup.Batch.Rows order:
+// the same order in every transaction.
 func queueRollups(b *pgx.Batch, rows []*rollup.Row) {
 	if oneEndpointMinute(rows) {
 		r := rows[0]
 		c := r.SortedCodes()[0]
 		args := append([]any{r.EndpointID, r.Start, r.TenantID}, r.Values()...)
-		b.Queue(qOneEndpointMinute, append(args, int32(c), r.Codes[c], rows[1].Start)...)
+		b.Queue(qOneEndpointMinute, append(args, int32(c), r.Codes[c])...)
 		return
 	}
 	queueTables(b, rows)
 }
 
-// queueTables queues the upserts of rows table by table.
+// queueTables queues the upserts of rows (minute rows) table by table.
 func queueTables(b *pgx.Batch, rows []*rollup.Row) {
-	for _, span := range []rollup.Span{rollup.Minute, rollup.Hour} {
-		qCounts, qCodes := qMinuteCounts, qMinuteCodes
-		if span == rollup.Hour {
-			qCounts, qCodes = qHourCounts, qHourCodes
+	var ids, tenants, codeIDs, codeTenants []string
+	var starts, codeStarts []time.Time
+	var codes []int32
+	var ns []int64
+	counts := make([][]int64, len(rollup.CountColumns))
+	for _, r := range rows {
+		ids, starts, tenants = append(ids, r.EndpointID), append(starts, r.Start), append(tenants, r.TenantID)
+		for i, v := range r.Values() {
+			counts[i] = append(counts[i], v.(int64))
 		}
-		var ids, tenants, codeIDs, codeTenants []string
-		var starts, codeStarts []time.Time
-		var codes []int32
-		var ns []int64
-		counts := make([][]int64, len(rollup.CountColumns))
-		for _, r := range rows {
-			if r.Span != span {
-				continue
-			}
-			ids, starts, tenants = append(ids, r.EndpointID), append(starts, r.Start), append(tenants, r.TenantID)
-			for i, v := range r.Values() {
-				counts[i] = append(counts[i], v.(int64))
-			}
-			for _, c := range r.SortedCodes() {
-				codeIDs, codeStarts, codeTenants = append(codeIDs, r.EndpointID), append(codeStarts, r.Start), append(codeTenants, r.TenantID)
-				codes, ns = append(codes, int32(c)), append(ns, r.Codes[c])
-			}
+		for _, c := range r.SortedCodes() {
+			codeIDs, codeStarts, codeTenants = append(codeIDs, r.EndpointID), append(codeStarts, r.Start), append(codeTenants, r.TenantID)
+			codes, ns = append(codes, int32(c)), append(ns, r.Codes[c])
 		}
-		switch len(ids) {
-		case 0:
-		case 1:
-			args := []any{ids[0], starts[0], tenants[0]}
-			for _, c := range counts {
-				args = append(args, c[0])
-			}
-			b.Queue(qCounts[0], args...)
-		default:
-			args := []any{ids, starts, tenants}
-			for _, c := range counts {
-				args = append(args, c)
-			}
-			b.Queue(qCounts[1], args...)
+	}
+	switch len(ids) {
+	case 0:
+	case 1:
+		args := []any{ids[0], starts[0], tenants[0]}
+		for _, c := range counts {
+			args = append(args, c[0])
 		}
-		switch len(codeIDs) {
-		case 0:
-		case 1:
-			b.Queue(qCodes[0], codeIDs[0], codeStarts[0], codes[0], codeTenants[0], ns[0])
-		default:
-			b.Queue(qCodes[1], codeIDs, codeStarts, codes, codeTenants, ns)
+		b.Queue(qMinuteCounts[0], args...)
+	default:
+		args := []any{ids, starts, tenants}
+		for _, c := range counts {
+			args = append(args, c)
 		}
+		b.Queue(qMinuteCounts[1], args...)
+	}
+	switch len(codeIDs) {
+	case 0:
+	case 1:
+		b.Queue(qMinuteCodes[0], codeIDs[0], codeStarts[0], codes[0], codeTenants[0], ns[0])
+	default:
+		b.Queue(qMinuteCodes[1], codeIDs, codeStarts, codes, codeTenants, ns)
 	}
 }

@@ -1,6 +1,6 @@
 // Package scheduler runs hookd's periodic jobs: retention (Retention,
 // StatsRetention), dead-letter auto-replay (AutoReplay), alerting (Alerts)
-// and the per-tenant and overall stats rollup (StatsRollup) are defined
+// and the stats hour rollup (StatsRollup) are defined
 // here; other packages plug their jobs in as a Job. Every node runs a
 // Scheduler, but each run of a job first takes the job's lease in the
 // store (Store.AcquireJobLease), so on a shared Postgres database exactly
@@ -268,7 +268,8 @@ type StatsPurger interface {
 // StatsRetention returns the job that deletes stats rollups older than
 // keep, in batches of batch rows per table, every interval. Minute rows
 // are only read at the ends of a window of at most hookd.MaxStatsWindow,
-// so they go after min(keep, MaxStatsWindow + 1 day); hour rows after keep.
+// so they go after min(keep, MaxStatsWindow + 1 day) — but never those the
+// stats rollup still sums (Store.PurgeStats); hour rows after keep.
 func StatsRetention(store StatsPurger, keep, every time.Duration, batch int, now func() time.Time, log *slog.Logger) Job {
 	if now == nil {
 		now = time.Now
@@ -312,12 +313,15 @@ type HourRoller interface {
 	RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error)
 }
 
-// StatsRollup returns the job that keeps the per-tenant and overall hour
-// rollups (Store.RollupHours) up to the last closed hour, every interval,
+// StatsRollup returns the job that keeps the hour rollups
+// (Store.RollupHours: each endpoint's, derived from its minute rows, then
+// per tenant and overall) up to the last closed hour, every interval,
 // recomputing the last redo of closed hours each time. It runs off the
-// delivery path: tenant and overall stats over long windows then read one
-// row per hour. Until a run recomputes an hour, a tenant's or the overall
-// figures miss the attempts that completed into it after the last run.
+// delivery path (the completions write only the minute rows): stats over
+// long windows then read one row per hour (per endpoint, or per tenant or
+// overall). Until a run recomputes a closed hour below the watermark,
+// reads of that whole hour miss the attempts that completed into it after
+// the last run; the hours from the watermark on read the minute rows.
 func StatsRollup(store HourRoller, every, redo time.Duration, now func() time.Time, log *slog.Logger) Job {
 	if now == nil {
 		now = time.Now

@@ -12,12 +12,10 @@ import (
 )
 
 // Rollup upserts (prepared on the writer): add a batch's increments to the
-// minute and hour rows.
+// minute rows (RollupHours derives the endpoint hour rows from them).
 var (
 	qAddMinute      = addCountsQuery(rollup.Minute)
-	qAddHour        = addCountsQuery(rollup.Hour)
 	qAddMinuteCodes = addCodesQuery(rollup.Minute)
-	qAddHourCodes   = addCodesQuery(rollup.Hour)
 )
 
 func addCountsQuery(span rollup.Span) string {
@@ -33,20 +31,16 @@ func addCodesQuery(span rollup.Span) string {
 		ON CONFLICT (endpoint_id, bucket, code) DO UPDATE SET n = %[1]s.n + excluded.n`, span.CodesTable())
 }
 
-// addRollups writes a batch's rollup increments in the completion's
-// transaction.
+// addRollups writes a batch's rollup increments (minute rows) in the
+// completion's transaction.
 func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) error {
 	for _, r := range rows {
-		counts, codes := qAddMinute, qAddMinuteCodes
-		if r.Span == rollup.Hour {
-			counts, codes = qAddHour, qAddHourCodes
-		}
 		args := append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)
-		if _, err := s.exec(ctx, tx, counts, args...); err != nil {
+		if _, err := s.exec(ctx, tx, qAddMinute, args...); err != nil {
 			return fmt.Errorf("add stats: %w", err)
 		}
 		for _, code := range r.SortedCodes() {
-			if _, err := s.exec(ctx, tx, codes, r.EndpointID, micros(r.Start), code, r.TenantID, r.Codes[code]); err != nil {
+			if _, err := s.exec(ctx, tx, qAddMinuteCodes, r.EndpointID, micros(r.Start), code, r.TenantID, r.Codes[code]); err != nil {
 				return fmt.Errorf("add stats codes: %w", err)
 			}
 		}
@@ -86,8 +80,8 @@ func scope(q hookd.StatsQuery, idColumn string) (string, []any) {
 }
 
 // ReadStats sums the rollups of q's window (see hookd.Store): whole hours
-// from the hour rows (a tenant's or the overall from the summed rows below
-// the watermark of RollupHours), the rest from minute rows, in one read
+// below the watermark of RollupHours from the hour rows (a tenant's or the
+// overall from the summed rows), the rest from minute rows, in one read
 // transaction.
 func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats, error) {
 	if err := rollup.Check(q.Since, q.Until, q.Bucket); err != nil {
@@ -102,14 +96,15 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 		}
 		var parts, codeParts []string
 		var partArgs []any
+		mark, err := hoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
 		ranges := rollup.Split(st.Since, st.Until, q.Bucket)
 		if q.EndpointID == "" { // a tenant or overall: the summed hours below the watermark
-			mark, err := hoursMark(ctx, tx)
-			if err != nil {
-				return err
-			}
 			ranges = rollup.SplitSummed(ranges, mark, q.Bucket)
 		}
+		ranges = rollup.FromMinutes(ranges, mark) // the hours from the watermark on: minute rows
 		for _, r := range ranges {
 			table, codes, w, a := r.Span.Table(), r.Span.CodesTable(), where, args
 			switch {
@@ -287,24 +282,29 @@ func readEndpoints(ctx context.Context, tx *sql.Tx, q hookd.StatsQuery, st *hook
 }
 
 // StatsByEndpoint returns the totals of every endpoint with attempts in
-// [since, until) (whole minutes), by endpoint id (see hookd.Store).
+// [since, until) (whole minutes), by endpoint id (see hookd.Store): whole
+// hours below the watermark from the hour rows, the rest from minute rows.
 func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]hookd.EndpointTotals, error) {
 	if err := rollup.Check(since, until, 0); err != nil {
 		return nil, err
 	}
 	since, until = rollup.Window(since, until)
-	var parts []string
-	var args []any
 	cols := strings.Join(rollup.CountColumns, ", ")
-	for _, r := range rollup.Split(since, until, 0) {
-		parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= ? AND bucket < ?`, cols, r.Span.Table()))
-		args = append(args, micros(r.From), micros(r.To))
-	}
 	var out []hookd.EndpointTotals
-	if len(parts) == 0 {
-		return out, nil
-	}
 	err := s.read(ctx, func(tx *sql.Tx) error {
+		mark, err := hoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		var args []any
+		for _, r := range rollup.FromMinutes(rollup.Split(since, until, 0), mark) {
+			parts = append(parts, fmt.Sprintf(`SELECT endpoint_id, tenant_id, %s FROM %s WHERE bucket >= ? AND bucket < ?`, cols, r.Span.Table()))
+			args = append(args, micros(r.From), micros(r.To))
+		}
+		if len(parts) == 0 {
+			return nil
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT endpoint_id, max(tenant_id), `+rollup.SumColumns+` FROM (`+
 			strings.Join(parts, " UNION ALL ")+`) GROUP BY endpoint_id ORDER BY endpoint_id`, args...)
 		if err != nil {
@@ -329,7 +329,8 @@ func (s *Store) StatsByEndpoint(ctx context.Context, since, until time.Time) ([]
 }
 
 // PurgeStats deletes, from each rollup table, at most limit minute rows
-// older than minutesBefore and at most limit hour rows older than
+// older than minutesBefore — but none that RollupHours still recomputes
+// hours from (rollup.KeepMinutes) — and at most limit hour rows older than
 // hoursBefore, and returns how many rows it deleted in all.
 func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -337,6 +338,11 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 	}
 	total := 0
 	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
+		redoFrom, err := readMark(ctx, tx, rollup.MarkRedo)
+		if err != nil {
+			return err
+		}
+		minutesBefore := rollup.KeepMinutes(minutesBefore, redoFrom)
 		for _, t := range []struct {
 			table, key string
 			before     time.Time
@@ -350,6 +356,9 @@ func (s *Store) PurgeStats(ctx context.Context, minutesBefore, hoursBefore time.
 			{rollup.OverallHours, "bucket", hoursBefore},
 			{rollup.OverallHourCodes, "bucket, code", hoursBefore},
 		} {
+			if t.before.IsZero() { // no rollup run yet: every minute row is still to sum
+				continue
+			}
 			res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE (%[2]s) IN (
 				SELECT %[2]s FROM %[1]s WHERE bucket < ? ORDER BY bucket LIMIT ?)`, t.table, t.key), micros(t.before), limit)
 			if err != nil {

@@ -11,11 +11,23 @@ import (
 	"github.com/hookd/hookd/internal/rollup"
 )
 
-// rollupStatements recompute the summed hour rows of [?1, ?2): delete
-// them and insert the sums again (a full recomputation: a (tenant, hour)
-// whose endpoint rows are gone disappears too), tenants from the endpoint
+// hourBin is the hour a minute row's bucket (Unix microseconds) falls in.
+const hourBin = `bucket - bucket % 3600000000`
+
+// rollupStatements recompute the hour rows of [?1, ?2): delete them and
+// insert the sums again (a full recomputation: a row whose sources are
+// gone disappears too), first the endpoint hour rows from the minute rows
+// (the completions write only those), then the tenants from the endpoint
 // hour rows, overall from the tenant rows but the system tenant's (?3).
 var rollupStatements = []string{
+	`DELETE FROM stat_hours WHERE bucket >= ?1 AND bucket < ?2`,
+	`INSERT INTO stat_hours (endpoint_id, bucket, tenant_id, ` + rollup.Columns + `)
+		SELECT endpoint_id, ` + hourBin + `, max(tenant_id), ` + rollup.SumColumns + ` FROM stat_minutes
+		WHERE bucket >= ?1 AND bucket < ?2 GROUP BY endpoint_id, ` + hourBin,
+	`DELETE FROM stat_hour_codes WHERE bucket >= ?1 AND bucket < ?2`,
+	`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
+		SELECT endpoint_id, ` + hourBin + `, code, max(tenant_id), sum(n) FROM stat_minute_codes
+		WHERE bucket >= ?1 AND bucket < ?2 GROUP BY endpoint_id, ` + hourBin + `, code`,
 	`DELETE FROM ` + rollup.TenantHours + ` WHERE bucket >= ?1 AND bucket < ?2`,
 	`INSERT INTO ` + rollup.TenantHours + ` (tenant_id, bucket, ` + rollup.Columns + `)
 		SELECT tenant_id, bucket, ` + rollup.SumColumns + ` FROM stat_hours
@@ -34,9 +46,11 @@ var rollupStatements = []string{
 		WHERE bucket >= ?1 AND bucket < ?2 AND tenant_id <> ?3 GROUP BY bucket, code`,
 }
 
-// RollupHours recomputes the per-tenant and overall hour rows of the hours
-// after the watermark (see hookd.Store) in one write transaction. It is
-// a lazy write: a commit lost to a power failure is recomputed next time.
+// RollupHours recomputes the endpoint hour rows (from the minute rows) and
+// the per-tenant and overall hour rows of the hours around the watermark
+// (see hookd.Store) in one write transaction. It is a lazy write: a commit
+// lost to a power failure is recomputed next time (the minute rows it
+// sums are written durably with the attempts).
 func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan time.Duration) (time.Time, error) {
 	if err := rollup.CheckRollup(upTo, maxSpan); err != nil {
 		return time.Time{}, err
@@ -50,7 +64,7 @@ func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan t
 		var oldest time.Time
 		if mark.IsZero() {
 			var us sql.NullInt64
-			if err := tx.QueryRowContext(ctx, `SELECT min(bucket) FROM stat_hours`).Scan(&us); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT min(bucket) FROM stat_minutes`).Scan(&us); err != nil {
 				return err
 			}
 			if us.Valid {
@@ -66,8 +80,9 @@ func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan t
 				}
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO stat_rollup_marks (name, up_to) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET up_to = excluded.up_to`, rollup.MarkHours, micros(next))
+		_, err = tx.ExecContext(ctx, `INSERT INTO stat_rollup_marks (name, up_to) VALUES (?, ?), (?, ?)
+			ON CONFLICT (name) DO UPDATE SET up_to = excluded.up_to`, rollup.MarkHours, micros(next),
+			rollup.MarkRedo, micros(rollup.RedoFrom(next, redo)))
 		return err
 	})
 	if err != nil {
@@ -78,8 +93,13 @@ func (s *Store) RollupHours(ctx context.Context, upTo time.Time, redo, maxSpan t
 
 // hoursMark reads RollupHours' watermark (zero: none yet).
 func hoursMark(ctx context.Context, tx *sql.Tx) (time.Time, error) {
+	return readMark(ctx, tx, rollup.MarkHours)
+}
+
+// readMark reads the mark name of stat_rollup_marks (zero: none).
+func readMark(ctx context.Context, tx *sql.Tx, name string) (time.Time, error) {
 	var us int64
-	err := tx.QueryRowContext(ctx, `SELECT up_to FROM stat_rollup_marks WHERE name = ?`, rollup.MarkHours).Scan(&us)
+	err := tx.QueryRowContext(ctx, `SELECT up_to FROM stat_rollup_marks WHERE name = ?`, name).Scan(&us)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}

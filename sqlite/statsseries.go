@@ -20,7 +20,8 @@ var (
 
 // StatsByEndpointSeries returns every endpoint's series over [since,
 // until) (see hookd.Store): one query per part of the window
-// (rollup.Split), each driven by the endpoints so that it reads every
+// (rollup.Split; the hours from the watermark on from the minute rows,
+// rollup.FromMinutes), each driven by the endpoints so that it reads every
 // endpoint's rows as one range of the rollup table's primary key (not row
 // by row through the bucket index, and with no sort of the whole window).
 // Rows as long as the bucket come as they are; shorter ones are summed per
@@ -37,7 +38,11 @@ func (s *Store) StatsByEndpointSeries(ctx context.Context, tenantID *string, sin
 	}
 	b := rollup.NewSeriesBuilder(since, until, bucket)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, r := range rollup.Split(since, until, bucket) {
+		mark, err := hoursMark(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rollup.FromMinutes(rollup.Split(since, until, bucket), mark) {
 			args := append([]any{micros(r.From), micros(r.To)}, tenantArgs...)
 			var q string
 			switch from := fmt.Sprintf("FROM endpoints e CROSS JOIN %s r ON r.endpoint_id = e.id AND r.bucket >= ? AND r.bucket < ?%s",

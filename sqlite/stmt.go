@@ -18,7 +18,7 @@ var writerQueries = []string{
 	qLookupDelivery, qAddAttempt, qFinishDelivery,
 	qClaimUncapped, qLeaseIDs, qRooms, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
 	qBuckets, qSpendBucket,
-	qAddMinute, qAddHour, qAddMinuteCodes, qAddHourCodes,
+	qAddMinute, qAddMinuteCodes,
 }
 
 // prepareWriter prepares writerQueries on the writer.

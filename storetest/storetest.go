@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"StatsByEndpointSeries", testStatsByEndpointSeries},
 		{"StatsOverallWithoutSystem", testStatsOverallWithoutSystem},
 		{"RollupHours", testRollupHours},
+		{"StatsHoursFromMinutes", testStatsHoursFromMinutes},
+		{"PurgeStatsKeepsUnrolled", testPurgeStatsKeepsUnrolled},
 		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {

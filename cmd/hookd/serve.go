@@ -178,8 +178,9 @@ func newServer(ctx context.Context, cfg config, stdout io.Writer) (_ *server, er
 	if cfg.StatsRetention > 0 {
 		jobs = append(jobs, scheduler.StatsRetention(s.store, cfg.StatsRetention, time.Minute, 5000, nil, log))
 	}
-	// Tenant and overall stats over long windows read the hour rows this
-	// job sums per tenant and overall, off the delivery path.
+	// Stats over long windows read the hour rows this job derives from the
+	// minute rows (per endpoint, then per tenant and overall), off the
+	// delivery path.
 	jobs = append(jobs, scheduler.StatsRollup(s.store, scheduler.DefaultStatsRollupInterval, scheduler.DefaultStatsRollupRedo, nil, log))
 	if cfg.AutoReplayInterval > 0 {
 		jobs = append(jobs, scheduler.AutoReplay(s.store, cfg.AutoReplayInterval, nil, s.ops, s.dispatcher.Wake))

@@ -20,8 +20,11 @@ import (
 type Span int
 
 const (
-	Minute Span = iota // stat_minutes, stat_minute_codes
-	Hour               // stat_hours, stat_hour_codes
+	Minute Span = iota // stat_minutes, stat_minute_codes: written with the attempts
+	// Hour is the endpoint hour rows (stat_hours, stat_hour_codes), the
+	// sums of the minute rows that Store.RollupHours writes below its
+	// watermark (FromMinutes).
+	Hour
 	// Summed is the hour rows summed per tenant (stat_tenant_hours,
 	// stat_tenant_hour_codes) and overall (stat_overall_hours,
 	// stat_overall_hour_codes) by Store.RollupHours, below its watermark.
@@ -30,6 +33,12 @@ const (
 
 // MarkHours is the name of RollupHours' watermark in stat_rollup_marks.
 const MarkHours = "hours"
+
+// MarkRedo is the name, in stat_rollup_marks, of the first hour that
+// RollupHours' next run recomputes from the minute rows (its watermark
+// minus its redo, written with the watermark): PurgeStats keeps the minute
+// rows from it on (KeepMinutes).
+const MarkRedo = "hours-redo"
 
 // Duration is the span's length.
 func (s Span) Duration() time.Duration {
@@ -137,33 +146,31 @@ type Batch struct {
 	rows map[Key]*Row
 }
 
-// Add counts attempt a to endpointID (of tenantID) in its minute and hour
-// rows, by its StartedAt. succeeded is whether its outcome was
-// OutcomeSucceeded.
+// Add counts attempt a to endpointID (of tenantID) in its minute row, by
+// its StartedAt. succeeded is whether its outcome was OutcomeSucceeded.
+// Only the minute rows are written with the attempts: Store.RollupHours
+// derives the endpoint hour rows from them, off the delivery path.
 func (b *Batch) Add(endpointID, tenantID string, a *hookd.Attempt, succeeded bool) {
 	if b.rows == nil {
 		b.rows = map[Key]*Row{}
 	}
-	t := a.StartedAt.UTC()
-	for _, span := range []Span{Minute, Hour} {
-		k := Key{Span: span, EndpointID: endpointID, Start: t.Truncate(span.Duration())}
-		r := b.rows[k]
-		if r == nil {
-			r = &Row{Key: k, TenantID: tenantID, Codes: map[int]int64{}}
-			b.rows[k] = r
-		}
-		r.Attempts++
-		if succeeded {
-			r.Succeeded++
-		} else {
-			r.Failed++
-		}
-		r.Latency.Observe(a.Latency)
-		r.Codes[a.StatusCode]++
+	k := Key{Span: Minute, EndpointID: endpointID, Start: a.StartedAt.UTC().Truncate(time.Minute)}
+	r := b.rows[k]
+	if r == nil {
+		r = &Row{Key: k, TenantID: tenantID, Codes: map[int]int64{}}
+		b.rows[k] = r
 	}
+	r.Attempts++
+	if succeeded {
+		r.Succeeded++
+	} else {
+		r.Failed++
+	}
+	r.Latency.Observe(a.Latency)
+	r.Codes[a.StatusCode]++
 }
 
-// Rows returns the rows in a fixed order (span, endpoint, start), so that
+// Rows returns the rows in a fixed order (endpoint, start), so that
 // concurrent writers touch rows in the same order.
 func (b *Batch) Rows() []*Row {
 	rows := make([]*Row, 0, len(b.rows))
@@ -192,7 +199,8 @@ type Range struct {
 
 // Split divides [since, until) (whole minutes) between the tables: the
 // whole hours from the hour rows and the partial hours at either end from
-// the minute rows; everything from minute rows when bucket is not a whole
+// the minute rows (and, by FromMinutes, the hours from RollupHours'
+// watermark on from the minute rows too); everything from minute rows when bucket is not a whole
 // number of hours (an hour row cannot be cut into smaller buckets).
 func Split(since, until time.Time, bucket time.Duration) []Range {
 	if !until.After(since) {
@@ -225,7 +233,8 @@ func Split(since, until time.Time, bucket time.Duration) []Range {
 // overall read takes one row per hour there. A partial hour before the
 // watermark that covers more than half of its hour is read as the hour's
 // summed row minus the minute rows of the rest of the hour (Neg ranges):
-// every minute row is also in its hour row, so the difference is exact,
+// RollupHours sums the hour from its minute rows, so the difference is
+// exact once the hour was recomputed after its last attempt,
 // and the 30-day window's first hour reads a few minutes of every endpoint
 // instead of nearly sixty. Not for minute buckets (bucket not a whole
 // number of hours): an hour row cannot be cut into them.
@@ -254,6 +263,35 @@ func SplitSummed(rs []Range, watermark time.Time, bucket time.Duration) []Range 
 			continue
 		}
 		out = append(out, Range{Span: Summed, From: r.From, To: watermark}, Range{Span: Hour, From: watermark, To: r.To})
+	}
+	return out
+}
+
+// FromMinutes moves the parts of rs that would read hour rows at or after
+// watermark (a whole hour; zero: none yet) to the minute rows: the
+// endpoint hour rows are written by Store.RollupHours for the hours below
+// its watermark only, so the hours from it on read the minute rows that
+// the completions write. Every read applies it last (after SplitSummed
+// for a tenant or the overall). Adjacent minute ranges are merged.
+func FromMinutes(rs []Range, watermark time.Time) []Range {
+	var out []Range
+	add := func(r Range) {
+		if n := len(out); n > 0 && r.Span == Minute && !r.Neg && out[n-1].Span == Minute && !out[n-1].Neg && out[n-1].To.Equal(r.From) {
+			out[n-1].To = r.To
+			return
+		}
+		out = append(out, r)
+	}
+	for _, r := range rs {
+		if r.Span != Hour || !r.To.After(watermark) {
+			add(r)
+			continue
+		}
+		if r.From.Before(watermark) {
+			add(Range{Span: Hour, From: r.From, To: watermark})
+			r.From = watermark
+		}
+		add(Range{Span: Minute, From: r.From, To: r.To})
 	}
 	return out
 }

@@ -45,7 +45,8 @@ func TestBatchRows(t *testing.T) {
 	for _, r := range rows {
 		got = append(got, r.Span.Table()+" "+r.EndpointID+" "+r.Start.Format("15:04"))
 	}
-	want := []string{"stat_minutes ep_a 11:00", "stat_minutes ep_b 10:59", "stat_hours ep_a 11:00", "stat_hours ep_b 10:00"}
+	// Minute rows only: RollupHours derives the hour rows.
+	want := []string{"stat_minutes ep_a 11:00", "stat_minutes ep_b 10:59"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows: got %v, want %v", got, want)
 	}
@@ -108,5 +109,48 @@ func TestSplitSummed(t *testing.T) {
 		if got := SplitSummed(rs, c.mark, time.Hour); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("watermark %s: got %v, want %v", c.mark.Format("15:04"), got, c.want)
 		}
+	}
+}
+
+func TestFromMinutes(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.UTC) }
+	rs := Split(at(9, 30), at(13, 15), time.Hour) // 9:30-10 minutes, 10-13 hours, 13-13:15 minutes
+	cases := []struct {
+		name string
+		mark time.Time
+		want []Range
+	}{
+		{"no watermark: all minutes", time.Time{}, []Range{{Minute, at(9, 30), at(13, 15), false}}},
+		{"watermark before the hours", at(9, 0), []Range{{Minute, at(9, 30), at(13, 15), false}}},
+		{"watermark inside", at(12, 0), []Range{{Minute, at(9, 30), at(10, 0), false}, {Hour, at(10, 0), at(12, 0), false},
+			{Minute, at(12, 0), at(13, 15), false}}},
+		{"watermark at the end of the hours", at(13, 0), rs},
+		{"watermark after", at(15, 0), rs},
+	}
+	for _, c := range cases {
+		if got := FromMinutes(rs, c.mark); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	// After SplitSummed: the summed hours stay, the hour rows from the
+	// watermark on become minutes, a subtracted range is never merged.
+	long := SplitSummed(Split(at(9, 10), at(12, 45), time.Hour), at(11, 0), time.Hour)
+	want := []Range{{Summed, at(9, 0), at(10, 0), false}, {Minute, at(9, 0), at(9, 10), true},
+		{Summed, at(10, 0), at(11, 0), false}, {Minute, at(11, 0), at(12, 45), false}}
+	if got := FromMinutes(long, at(11, 0)); !reflect.DeepEqual(got, want) {
+		t.Errorf("after SplitSummed: got %v, want %v", got, want)
+	}
+}
+
+func TestKeepMinutes(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC) }
+	if got := KeepMinutes(at(5), time.Time{}); !got.IsZero() {
+		t.Errorf("no rollup yet: minute cut %s, want none (zero)", got)
+	}
+	if got := KeepMinutes(at(5), RedoFrom(at(6), 2*time.Hour)); !got.Equal(at(4)) {
+		t.Errorf("watermark 06:00, redo 2h: minute cut %s, want 04:00", got)
+	}
+	if got := KeepMinutes(at(3), RedoFrom(at(6), 2*time.Hour)); !got.Equal(at(3)) {
+		t.Errorf("cut before the redo: got %s, want 03:00", got)
 	}
 }

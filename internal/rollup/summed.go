@@ -44,8 +44,7 @@ func CheckRollup(upTo time.Time, maxSpan time.Duration) error {
 }
 
 // RollupRange is the hours [from, to) that RollupHours recomputes given
-// the watermark (zero: none yet) and the oldest endpoint hour row (zero:
-// none): redo hours before the watermark and at most maxSpan after it (or
+// the watermark (zero: none yet) and the oldest minute row (zero: none): redo hours before the watermark and at most maxSpan after it (or
 // from the oldest row on), up to upTo; next is the watermark after it (it
 // never moves back). ok is false when there is nothing to recompute.
 func RollupRange(mark, oldest, upTo time.Time, redo, maxSpan time.Duration) (from, to, next time.Time, ok bool) {
@@ -69,4 +68,21 @@ func RollupRange(mark, oldest, upTo time.Time, redo, maxSpan time.Duration) (fro
 		next = mark.UTC()
 	}
 	return from, to, next, from.Before(to)
+}
+
+// RedoFrom is the first hour that the run after one that left the
+// watermark at next recomputes with the same redo (RollupRange's from).
+func RedoFrom(next time.Time, redo time.Duration) time.Time {
+	return next.UTC().Add(-redo).Truncate(time.Hour)
+}
+
+// KeepMinutes clamps PurgeStats' minute cut: minute rows from redoFrom on
+// (MarkRedo: the hours RollupHours still recomputes from them; zero: no
+// run yet, so none) are kept whatever minutesBefore says, else the
+// recomputation would lose them from the hour rows.
+func KeepMinutes(minutesBefore, redoFrom time.Time) time.Time {
+	if redoFrom.Before(minutesBefore) {
+		return redoFrom
+	}
+	return minutesBefore
 }
