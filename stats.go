@@ -6,12 +6,15 @@ import (
 	"time"
 )
 
-// Stats are read from rollups that the store writes in the same
-// transaction as the attempts (CompleteAttempts, CompleteAndClaim): one row
-// per endpoint and minute and one per endpoint and hour, each with the
-// attempt counts, a count per status code and a fixed latency histogram.
-// Reading a window never scans attempts: full hours come from the hour
-// rows, the partial hours at either end from the minute rows.
+// Stats are read from rollups: one row per endpoint and minute that the
+// store writes in the same transaction as the attempts (CompleteAttempts,
+// CompleteAndClaim), and one per endpoint and hour (and their sums per
+// tenant and overall) that Store.RollupHours derives from the minute rows
+// off the delivery path; each with the attempt counts, a count per status
+// code and a fixed latency histogram. Reading a window never scans
+// attempts: the full hours below RollupHours' watermark come from the
+// hour rows, the rest (the partial hours at either end, the hours from the
+// watermark on) from the minute rows.
 
 // Bounds of stats windows and buckets.
 const (
