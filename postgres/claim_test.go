@@ -152,8 +152,23 @@ func TestClaimConcurrent(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			if capped > 0 && len(seen) != endpoints*capN {
-				t.Fatalf("got %d claimed, want exactly %d (cap %d per endpoint)", len(seen), endpoints*capN, capN)
+			if capped > 0 && len(seen) > endpoints*capN {
+				t.Fatalf("the racers got %d claimed, want at most %d (cap %d per endpoint)", len(seen), endpoints*capN, capN)
+			}
+			// A racer skips an endpoint another racer is claiming for (a
+			// try-lock), so on a busy machine the racers may end below
+			// the caps; one more claimer at the same instant then tops
+			// every endpoint up to exactly its cap, never above.
+			if capped > 0 {
+				for _, c := range claim(t, s, hookd.ClaimRequest{Owner: "late", Now: at, Lease: time.Minute, Limit: 100, DefaultMaxInFlight: capped}) {
+					if prev, dup := seen[c.Delivery.ID]; dup {
+						t.Errorf("delivery %s claimed by %s and late", c.Delivery.ID, prev)
+					}
+					seen[c.Delivery.ID] = "late"
+				}
+				if len(seen) != endpoints*capN {
+					t.Fatalf("got %d claimed, want exactly %d (cap %d per endpoint)", len(seen), endpoints*capN, capN)
+				}
 			}
 		})
 	}
