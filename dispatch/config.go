@@ -128,6 +128,14 @@ const maxResponseRead = 64 << 10
 // maxBatch is the largest group of completions written in one call.
 const maxBatch = 500
 
+// recordLinger is the longest the recorder waits for more completions when
+// its batch is short and other attempts are still being sent; lingerBatch
+// is the batch size at which it stops waiting (see recorder).
+const (
+	recordLinger = time.Millisecond
+	lingerBatch  = 32
+)
+
 func (c Config) withDefaults() Config {
 	if c.Owner == "" {
 		c.Owner = defaultOwner()

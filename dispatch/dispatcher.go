@@ -55,6 +55,10 @@ type Dispatcher struct {
 	// a finished attempt does not wake the loop for another claim (new work
 	// wakes it: Wake, the store's wake-ups, the poll for retries coming due).
 	idle atomic.Bool
+	// sending counts the attempts started and not yet handed to the
+	// recorder (or aborted): while it is above zero more completions are
+	// coming, and the recorder lingers for them (see recorder).
+	sending atomic.Int64
 
 	mu        sync.Mutex
 	started   bool

@@ -235,6 +235,7 @@ func (d *Dispatcher) admit(claims []hookd.Claim, reserved int) (release []string
 		st.probing = probe
 		reserved--
 		d.workers.Add(1)
+		d.sending.Add(1)
 		go d.run(c, probe)
 	}
 	d.free += reserved
@@ -247,6 +248,7 @@ func (d *Dispatcher) admit(claims []hookd.Claim, reserved int) (release []string
 func (d *Dispatcher) run(c hookd.Claim, probe bool) {
 	defer d.workers.Done()
 	p, aborted := d.attempt(d.sendCtx, c, probe)
+	d.sending.Add(-1)
 	if !aborted {
 		d.rec.add(p)
 		return
