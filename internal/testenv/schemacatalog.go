@@ -19,23 +19,20 @@ func inspect(ctx context.Context, db *pgxpool.Pool, schema string) (*pooled, err
 		return nil, fmt.Errorf("list tables of %s: %w", schema, err)
 	}
 	var name string
-	var sequenced bool
+	var sequenced, anySequenced bool
 	_, err = pgx.ForEachRow(rows, []any{&name, &sequenced}, func() error {
-		switch {
-		case name == "goose_db_version":
+		if name == "goose_db_version" {
 			info.hasGoose = true
-		case sequenced:
-			info.tables = append(info.tables, name)
-			info.sequenced = append(info.sequenced, name)
-		default:
-			info.tables = append(info.tables, name)
+			return nil
 		}
+		info.tables = append(info.tables, name)
+		anySequenced = anySequenced || sequenced
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tables of %s: %w", schema, err)
 	}
-	if len(info.sequenced) == 0 {
+	if !anySequenced {
 		rows, err := db.Query(ctx, `SELECT c.relname, p.relname FROM pg_constraint k
 			JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
 			WHERE k.contype = 'f' AND k.connamespace = $1::regnamespace
@@ -52,6 +49,7 @@ func inspect(ctx context.Context, db *pgxpool.Pool, schema string) (*pooled, err
 			return nil, fmt.Errorf("foreign keys of %s: %w", schema, err)
 		}
 		info.deleteOrder = childrenFirst(info.tables, refs)
+		info.reusable = info.deleteOrder != nil || len(info.tables) == 0
 	}
 	if err := db.QueryRow(ctx, fingerprintSQL(schema, info.hasGoose)).Scan(&info.fingerprint); err != nil {
 		return nil, fmt.Errorf("fingerprint %s: %w", schema, err)
@@ -112,9 +110,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 // row count and the newest row version (xmin), and the rows of
 // goose_db_version when the schema has it. An ALTER, CREATE or DROP by a
 // test moves a count or an xmin. Emptying with DELETE writes none of these
-// rows, VACUUM and ANALYZE update pg_class in place (no new xmin), and a
-// TRUNCATE rewrites the pg_class rows of what it empties, so empty takes
-// the digest again after one. A digest of the definitions themselves
+// rows, and VACUUM and ANALYZE update pg_class in place (no new xmin). A digest of the definitions themselves
 // (pg_get_indexdef and the like) cost 20 ms a release at load 6, this one
 // about 1 ms.
 func fingerprintSQL(schema string, goose bool) string {

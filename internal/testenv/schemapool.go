@@ -29,12 +29,16 @@ import (
 // tests waited 3.4 s in all for emptied ones; with 8, 0.03–0.6 s.
 //
 // A schema is dropped instead of reused when the test failed, when its
-// emptying fails, or when its catalog (tables, columns, defaults,
+// emptying fails, when its catalog (tables, columns, defaults,
 // constraints, indexes, triggers, functions, storage options, the rows of
-// goose_db_version) is not what it was right after the migrations: a test
-// that altered it never hands its changes on. Planner statistics are not
-// reset by TRUNCATE, so a test that depends on a never-analyzed table keeps
-// PostgresSchema, as do tests of the migrations themselves.
+// goose_db_version) is not what it was right after the migrations — a test
+// that altered it never hands its changes on — or when the migrations made
+// a schema that DELETE cannot return to its first state: a table owning a
+// sequence (an identity or serial column, which DELETE does not restart)
+// or foreign keys in a cycle. hookd's migrations make neither; a schema
+// with one is still correct, only migrated anew for every test. Planner
+// statistics are not reset, so a test that depends on a never-analyzed
+// table keeps PostgresSchema, as do tests of the migrations themselves.
 //
 // Pooled schemas are named t_p<owner>_<n>, where owner is a random 32-bit
 // token whose session advisory lock the process holds on a connection of
@@ -61,10 +65,10 @@ type SchemaPool struct {
 // pooled is what a pool knows of one of its schemas.
 type pooled struct {
 	tables      []string // every table but goose_db_version, to empty
-	sequenced   []string // those of tables that own a sequence (truncated always, to restart it)
-	deleteOrder []string // tables, referencing ones first; nil: truncate instead
+	deleteOrder []string // tables, referencing ones first
+	reusable    bool     // no table owns a sequence and the foreign keys make no cycle
 	hasGoose    bool     // the schema has goose_db_version
-	fingerprint string   // of the catalog right after the migrations (or the last TRUNCATE)
+	fingerprint string   // of the catalog right after the migrations
 }
 
 // NewSchemaPool returns a pool whose new schemas are migrated by migrate,
@@ -171,7 +175,7 @@ func (p *SchemaPool) release(db *pgxpool.Pool, schema string, failed bool) error
 	p.mu.Lock()
 	info := p.made[schema]
 	p.mu.Unlock()
-	if !failed && info != nil && p.empty(ctx, db, schema, info) == nil {
+	if !failed && info != nil && info.reusable && p.empty(ctx, db, schema, info) == nil {
 		p.mu.Lock()
 		p.free = append(p.free, schema)
 		p.mu.Unlock()
@@ -184,19 +188,15 @@ func (p *SchemaPool) release(db *pgxpool.Pool, schema string, failed bool) error
 }
 
 // empty checks that schema's catalog is what the migrations left and
-// empties the tables that hold rows. When no table owns a sequence (hookd's
-// do not) and the foreign keys make no cycle, it deletes their rows,
-// referencing tables first; otherwise it truncates them and those that own
-// a sequence, RESTART IDENTITY, with CASCADE adding the empty tables that
-// reference them. DELETE because a TRUNCATE makes new files for every
-// table and index it names and fsyncs each rebuilt index: on the postgres
-// package's -short run it cost 4-5 s of Postgres CPU against about 0.5 s
-// for DELETE (wall 7.7-8.6 s against 5.4-6.7 s at load 4.5). The deleted
-// rows are left to autovacuum; stale planner statistics are left either
-// way. An error means the schema must not be reused.
+// deletes the rows of the tables that hold any, referencing tables first
+// (info.reusable). DELETE, not TRUNCATE: a TRUNCATE makes new files for
+// every table and index it names and fsyncs each rebuilt index — on the
+// postgres package's -short run it cost 4-5 s of Postgres CPU against about
+// 0.5 s for DELETE (wall 7.7-8.6 s against 5.4-6.7 s at load 4.5) — and
+// rewrites catalog rows. The deleted rows are left to autovacuum. An error
+// means the schema must not be reused.
 func (p *SchemaPool) empty(ctx context.Context, db *pgxpool.Pool, schema string, info *pooled) error {
-	var refreshed string // the digest after a TRUNCATE
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		// A connection the test left open on these tables holds locks: give
 		// up on the schema rather than wait for it. The catalog query is
 		// too small for parallel workers; test data needs no synchronous
@@ -214,43 +214,16 @@ func (p *SchemaPool) empty(ctx context.Context, db *pgxpool.Pool, schema string,
 		if fp != info.fingerprint {
 			return fmt.Errorf("schema %s was altered", schema)
 		}
-		if info.deleteOrder != nil {
-			var stmts []string
-			for _, tb := range info.deleteOrder {
-				if slices.Contains(full, tb) {
-					stmts = append(stmts, "DELETE FROM "+pgx.Identifier{schema, tb}.Sanitize())
-				}
-			}
-			if len(stmts) == 0 {
-				return nil
-			}
-			_, err := tx.Exec(ctx, strings.Join(stmts, "; "))
-			return err
-		}
-		names := append([]string(nil), info.sequenced...)
-		for _, tb := range full {
-			if !slices.Contains(names, tb) {
-				names = append(names, tb)
+		var stmts []string
+		for _, tb := range info.deleteOrder {
+			if slices.Contains(full, tb) {
+				stmts = append(stmts, "DELETE FROM "+pgx.Identifier{schema, tb}.Sanitize())
 			}
 		}
-		if len(names) == 0 {
+		if len(stmts) == 0 {
 			return nil
 		}
-		for i, tb := range names {
-			names[i] = pgx.Identifier{schema, tb}.Sanitize()
-		}
-		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY CASCADE"); err != nil {
-			return err
-		}
-		// TRUNCATE rewrote pg_class rows: the schema's digest from now on.
-		if err := tx.QueryRow(ctx, fingerprintSQL(schema, info.hasGoose)).Scan(&fp); err != nil {
-			return fmt.Errorf("fingerprint %s: %w", schema, err)
-		}
-		refreshed = fp
-		return nil
+		_, err := tx.Exec(ctx, strings.Join(stmts, "; "))
+		return err
 	})
-	if err == nil && refreshed != "" {
-		info.fingerprint = refreshed
-	}
-	return err
 }

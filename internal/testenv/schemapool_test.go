@@ -14,7 +14,8 @@ func TestMain(m *testing.M) { os.Exit(Main(m)) }
 
 // fakeMigrate stands for postgres.Migrate: two tables, one referencing the
 // other, and a goose_db_version row; with identity, items.id is an
-// identity column (the schema is then emptied with TRUNCATE, else DELETE).
+// identity column (such a schema is never reused: DELETE does not restart
+// its sequence).
 func fakeMigrate(runs *atomic.Int32, identity bool) func(ctx context.Context, url string) error {
 	id := "id bigint PRIMARY KEY"
 	if identity {
@@ -69,50 +70,66 @@ func schemaExists(t *testing.T, name string) bool {
 }
 
 // A schema released by one test comes back to the next one empty, with
-// its identity restarted and goose_db_version kept, without migrating
-// again; emptied by TRUNCATE (an identity column) and by DELETE.
+// goose_db_version kept, without migrating again.
 func TestSchemaPoolReusesEmptied(t *testing.T) {
 	PostgresURL(t)
-	for _, identity := range []bool{true, false} {
-		t.Run(map[bool]string{true: "truncate", false: "delete"}[identity], func(t *testing.T) {
-			var runs atomic.Int32
-			pool := NewSchemaPool(fakeMigrate(&runs, identity))
-			var first string
-			t.Run("fill", func(t *testing.T) {
-				conn := connect(t, pool.Schema(t))
-				first = query[string](t, conn, "SELECT current_schema()")
-				if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (7, 'a'), (8, 'b');
-					INSERT INTO notes (item_id, n) SELECT id, 'x' FROM items`); err != nil {
-					t.Fatal(err)
-				}
-				if identity {
-					if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('c')`); err != nil {
-						t.Fatal(err)
-					}
-				}
-			})
-			pool.cleaning.Wait()
-			t.Run("reuse", func(t *testing.T) {
-				conn := connect(t, pool.Schema(t))
-				if got := query[string](t, conn, "SELECT current_schema()"); got != first {
-					t.Fatalf("got schema %s, want the released %s again", got, first)
-				}
-				if n := query[int](t, conn, "SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM notes)"); n != 0 {
-					t.Errorf("got %d rows left by the previous test, want 0", n)
-				}
-				if identity {
-					if id := query[int](t, conn, "INSERT INTO items (v) VALUES ('c') RETURNING id"); id != 1 {
-						t.Errorf("first id after reuse: got %d, want 1 (RESTART IDENTITY)", id)
-					}
-				}
-				if n := query[int](t, conn, "SELECT count(*) FROM goose_db_version"); n != 1 {
-					t.Errorf("goose_db_version: got %d rows, want the migration's 1", n)
-				}
-			})
-			if n := runs.Load(); n != 1 {
-				t.Errorf("migrations ran %d times, want 1", n)
-			}
-		})
+	var runs atomic.Int32
+	pool := NewSchemaPool(fakeMigrate(&runs, false))
+	var first string
+	t.Run("fill", func(t *testing.T) {
+		conn := connect(t, pool.Schema(t))
+		first = query[string](t, conn, "SELECT current_schema()")
+		if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (7, 'a'), (8, 'b');
+			INSERT INTO notes (item_id, n) SELECT id, 'x' FROM items`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	pool.cleaning.Wait()
+	t.Run("reuse", func(t *testing.T) {
+		conn := connect(t, pool.Schema(t))
+		if got := query[string](t, conn, "SELECT current_schema()"); got != first {
+			t.Fatalf("got schema %s, want the released %s again", got, first)
+		}
+		if n := query[int](t, conn, "SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM notes)"); n != 0 {
+			t.Errorf("got %d rows left by the previous test, want 0", n)
+		}
+		if n := query[int](t, conn, "SELECT count(*) FROM goose_db_version"); n != 1 {
+			t.Errorf("goose_db_version: got %d rows, want the migration's 1", n)
+		}
+	})
+	if n := runs.Load(); n != 1 {
+		t.Errorf("migrations ran %d times, want 1", n)
+	}
+}
+
+// A schema with a table owning a sequence is dropped after its test and
+// the next test gets a freshly migrated one: emptied by DELETE, its
+// sequence would hand the next test other ids than a fresh schema.
+func TestSchemaPoolDropsSequenced(t *testing.T) {
+	PostgresURL(t)
+	var runs atomic.Int32
+	pool := NewSchemaPool(fakeMigrate(&runs, true))
+	var first string
+	t.Run("use", func(t *testing.T) {
+		conn := connect(t, pool.Schema(t))
+		first = query[string](t, conn, "SELECT current_schema()")
+		if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('a')`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	pool.cleaning.Wait()
+	if schemaExists(t, first) {
+		t.Errorf("schema %s with a sequence still exists after its test", first)
+	}
+	conn := connect(t, pool.Schema(t))
+	if got := query[string](t, conn, "SELECT current_schema()"); got == first {
+		t.Fatalf("got the used schema %s again", got)
+	}
+	if id := query[int](t, conn, "INSERT INTO items (v) VALUES ('c') RETURNING id"); id != 1 {
+		t.Errorf("first id in the next schema: got %d, want 1", id)
+	}
+	if n := runs.Load(); n != 2 {
+		t.Errorf("migrations ran %d times, want 2", n)
 	}
 }
 
@@ -136,11 +153,8 @@ func TestChildrenFirst(t *testing.T) {
 	}
 }
 
-// A schema whose catalog a test changed is dropped, never handed on; also
-// after it was emptied once before, by DELETE (hookd's schemas) or by
-// TRUNCATE (which rewrites catalog rows; not under -short, make test runs
-// it, and TestSchemaPoolReusesAfterTwoTruncates checks in -short that the
-// digest is taken again after one).
+// A schema whose catalog a test changed is dropped, never handed on, also
+// after it was emptied once before.
 func TestSchemaPoolDropsAltered(t *testing.T) {
 	PostgresURL(t)
 	for _, tt := range []struct{ name, sql string }{
@@ -155,46 +169,41 @@ func TestSchemaPoolDropsAltered(t *testing.T) {
 		{"new function", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"},
 		{"migration row", "DELETE FROM goose_db_version"},
 	} {
-		for _, identity := range []bool{true, false} {
-			t.Run(tt.name+map[bool]string{true: " after truncate", false: " after delete"}[identity], func(t *testing.T) {
-				if identity && testing.Short() {
-					t.Skip("-short: the TRUNCATE path's cases run in make test")
-				}
-				t.Parallel()
-				var runs atomic.Int32
-				pool := NewSchemaPool(fakeMigrate(&runs, identity))
-				var used, altered string
-				t.Run("use", func(t *testing.T) {
-					conn := connect(t, pool.Schema(t))
-					used = query[string](t, conn, "SELECT current_schema()")
-					if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (1, 'a'); INSERT INTO notes VALUES (1, 'x')`); err != nil {
-						t.Fatal(err)
-					}
-				})
-				pool.cleaning.Wait()
-				t.Run("alter", func(t *testing.T) {
-					conn := connect(t, pool.Schema(t))
-					altered = query[string](t, conn, "SELECT current_schema()")
-					if altered != used {
-						t.Fatalf("got schema %s, want the emptied %s", altered, used)
-					}
-					if _, err := conn.Exec(context.Background(), tt.sql); err != nil {
-						t.Fatal(err)
-					}
-				})
-				pool.cleaning.Wait()
-				if schemaExists(t, altered) {
-					t.Errorf("altered schema %s still exists after its test", altered)
-				}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var runs atomic.Int32
+			pool := NewSchemaPool(fakeMigrate(&runs, false))
+			var used, altered string
+			t.Run("use", func(t *testing.T) {
 				conn := connect(t, pool.Schema(t))
-				if got := query[string](t, conn, "SELECT current_schema()"); got == altered {
-					t.Fatalf("got the altered schema %s again", got)
-				}
-				if n := runs.Load(); n != 2 {
-					t.Errorf("migrations ran %d times, want 2", n)
+				used = query[string](t, conn, "SELECT current_schema()")
+				if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (1, 'a'); INSERT INTO notes VALUES (1, 'x')`); err != nil {
+					t.Fatal(err)
 				}
 			})
-		}
+			pool.cleaning.Wait()
+			t.Run("alter", func(t *testing.T) {
+				conn := connect(t, pool.Schema(t))
+				altered = query[string](t, conn, "SELECT current_schema()")
+				if altered != used {
+					t.Fatalf("got schema %s, want the emptied %s", altered, used)
+				}
+				if _, err := conn.Exec(context.Background(), tt.sql); err != nil {
+					t.Fatal(err)
+				}
+			})
+			pool.cleaning.Wait()
+			if schemaExists(t, altered) {
+				t.Errorf("altered schema %s still exists after its test", altered)
+			}
+			conn := connect(t, pool.Schema(t))
+			if got := query[string](t, conn, "SELECT current_schema()"); got == altered {
+				t.Fatalf("got the altered schema %s again", got)
+			}
+			if n := runs.Load(); n != 2 {
+				t.Errorf("migrations ran %d times, want 2", n)
+			}
+		})
 	}
 }
 
@@ -202,7 +211,7 @@ func TestSchemaPoolDropsAltered(t *testing.T) {
 func TestSchemaPoolDropsAfterFailure(t *testing.T) {
 	base := PostgresURL(t)
 	var runs atomic.Int32
-	pool := NewSchemaPool(fakeMigrate(&runs, true))
+	pool := NewSchemaPool(fakeMigrate(&runs, false))
 	if err := claimOwner(base); err != nil {
 		t.Fatal(err)
 	}
@@ -259,13 +268,13 @@ func TestSweepStale(t *testing.T) {
 func TestSchemaPoolFullWaitsForEmptied(t *testing.T) {
 	PostgresURL(t)
 	var runs atomic.Int32
-	pool := NewSchemaPool(fakeMigrate(&runs, true))
+	pool := NewSchemaPool(fakeMigrate(&runs, false))
 	pool.size = 1
 	var first string
 	t.Run("fill", func(t *testing.T) {
 		conn := connect(t, pool.Schema(t))
 		first = query[string](t, conn, "SELECT current_schema()")
-		if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('a')`); err != nil {
+		if _, err := conn.Exec(context.Background(), `INSERT INTO items (id, v) VALUES (1, 'a')`); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -276,26 +285,6 @@ func TestSchemaPoolFullWaitsForEmptied(t *testing.T) {
 	}
 	if n := query[int](t, conn, "SELECT count(*) FROM items"); n != 0 {
 		t.Errorf("got %d rows left by the previous test, want 0", n)
-	}
-	if n := runs.Load(); n != 1 {
-		t.Errorf("migrations ran %d times, want 1", n)
-	}
-}
-
-// A schema emptied by TRUNCATE twice is still reused (its digest is taken
-// again after each TRUNCATE).
-func TestSchemaPoolReusesAfterTwoTruncates(t *testing.T) {
-	PostgresURL(t)
-	var runs atomic.Int32
-	pool := NewSchemaPool(fakeMigrate(&runs, true))
-	for range 3 {
-		t.Run("use", func(t *testing.T) {
-			conn := connect(t, pool.Schema(t))
-			if _, err := conn.Exec(context.Background(), `INSERT INTO items (v) VALUES ('a')`); err != nil {
-				t.Fatal(err)
-			}
-		})
-		pool.cleaning.Wait()
 	}
 	if n := runs.Load(); n != 1 {
 		t.Errorf("migrations ran %d times, want 1", n)
