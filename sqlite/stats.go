@@ -13,33 +13,44 @@ import (
 
 // Rollup upserts (prepared on the writer): add a batch's increments to the
 // minute rows (RollupHours derives the endpoint hour rows from them).
+//
+// A minute row carries the count of one status code itself, the first
+// code it was written with (code1, n1; migration 0008; -1 and 0 on rows
+// written before), and the upsert returns code1:
+// the other codes of the minute go to stat_minute_codes. An endpoint's
+// attempts in one minute mostly share one code, so a completion mostly
+// writes one rollup row, not two (a statement and a WAL page fewer: on
+// single-event ingest the codes upsert was about 40% of the rollup
+// write). Every read of the minute codes takes both (minuteCodesSQL).
 var (
-	qAddMinute      = addCountsQuery(rollup.Minute)
+	qAddMinute      = addMinuteQuery(rollup.CountColumns)
 	qAddMinuteCodes = addCodesQuery(rollup.Minute)
+	// qAddMinuteOne[i] is qAddMinute for a row whose attempts all fall in
+	// latency bucket i (always so for one attempt): it binds and adds 6
+	// counts, not 28.
+	qAddMinuteOne = func() []string {
+		qs := make([]string, hookd.LatencyBuckets)
+		for i := range qs {
+			qs[i] = addMinuteQuery([]string{"attempts", "succeeded", "failed", fmt.Sprintf("l%02d", i)})
+		}
+		return qs
+	}()
 )
 
-func addCountsQuery(span rollup.Span) string {
-	cols := strings.Join(rollup.CountColumns, ", ")
-	marks := strings.Repeat(", ?", len(rollup.CountColumns))
-	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s) VALUES (?, ?, ?%[3]s)
-		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s`,
-		span.Table(), cols, marks, rollup.AddAssignments(span.Table()))
-}
-
-// qAddMinuteOne[i] is qAddMinute for a row whose latency is all in
-// histogram bucket i (one attempt, or several of one latency class): it
-// binds and adds 5 values instead of 28.
-var qAddMinuteOne = func() []string {
-	qs := make([]string, hookd.LatencyBuckets)
-	for i := range qs {
-		l := fmt.Sprintf("l%02d", i)
-		t := rollup.Minute.Table()
-		qs[i] = fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, %[2]s) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET attempts = %[1]s.attempts + excluded.attempts,
-			succeeded = %[1]s.succeeded + excluded.succeeded, failed = %[1]s.failed + excluded.failed, %[2]s = %[1]s.%[2]s + excluded.%[2]s`, t, l)
+// addMinuteQuery is the minute upsert adding to cols (a subset of
+// rollup.CountColumns, in its order), then code1 and n1; it returns code1.
+func addMinuteQuery(cols []string) string {
+	t := rollup.Minute.Table()
+	add := make([]string, len(cols))
+	for i, c := range cols {
+		add[i] = fmt.Sprintf("%[2]s = %[1]s.%[2]s + excluded.%[2]s", t, c)
 	}
-	return qs
-}()
+	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, tenant_id, %[2]s, code1, n1) VALUES (?, ?, ?%[3]s, ?, ?)
+		ON CONFLICT (endpoint_id, bucket) DO UPDATE SET %[4]s,
+			n1 = %[1]s.n1 + CASE WHEN %[1]s.code1 IN (-1, excluded.code1) THEN excluded.n1 ELSE 0 END,
+			code1 = CASE WHEN %[1]s.code1 = -1 THEN excluded.code1 ELSE %[1]s.code1 END
+		RETURNING code1`, t, strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)), strings.Join(add, ", "))
+}
 
 func addCodesQuery(span rollup.Span) string {
 	return fmt.Sprintf(`INSERT INTO %[1]s (endpoint_id, bucket, code, tenant_id, n) VALUES (?, ?, ?, ?, ?)
@@ -47,25 +58,48 @@ func addCodesQuery(span rollup.Span) string {
 }
 
 // addRollups writes a batch's rollup increments (minute rows) in the
-// completion's transaction.
+// completion's transaction: each row's commonest code rides on the minute
+// row when it is the row's code1 (or the row is new), the other codes go
+// to stat_minute_codes.
 func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) error {
 	for _, r := range rows {
-		var err error
-		if i, ok := r.OneBucket(); ok {
-			_, err = s.exec(ctx, tx, qAddMinuteOne[i], r.EndpointID, micros(r.Start), r.TenantID, r.Attempts, r.Succeeded, r.Failed, r.Latency[i])
-		} else {
-			_, err = s.exec(ctx, tx, qAddMinute, append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)...)
+		top, ok := r.TopCode()
+		if !ok {
+			continue // no attempt (a Batch row always has one)
 		}
-		if err != nil {
+		q, args := qAddMinute, append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)
+		if i, ok := r.OneBucket(); ok {
+			q, args = qAddMinuteOne[i], []any{r.EndpointID, micros(r.Start), r.TenantID, r.Attempts, r.Succeeded, r.Failed, r.Latency[i]}
+		}
+		var code1 int
+		if err := s.queryRow(ctx, tx, q, append(args, top, r.Codes[top])...).Scan(&code1); err != nil {
 			return fmt.Errorf("add stats: %w", err)
 		}
 		for _, code := range r.SortedCodes() {
+			if code == top && code1 == top {
+				continue // counted in n1
+			}
 			if _, err := s.exec(ctx, tx, qAddMinuteCodes, r.EndpointID, micros(r.Start), code, r.TenantID, r.Codes[code]); err != nil {
 				return fmt.Errorf("add stats codes: %w", err)
 			}
 		}
 	}
 	return nil
+}
+
+// codeArms expands a status code query for one read part: tmpl is a
+// SELECT over table {codes}, its code columns written {code} and {n}, {own}
+// ending its WHERE clause. The minute span has two arms, stat_minute_codes
+// and the minute rows' own code (code1, n1, where set; see qAddMinute);
+// every other span one, on table.
+func codeArms(span rollup.Span, table, tmpl string) []string {
+	if span != rollup.Minute {
+		return []string{strings.NewReplacer("{codes}", table, "{code}", "code", "{n}", "n", "{own}", "").Replace(tmpl)}
+	}
+	return []string{
+		strings.NewReplacer("{codes}", "stat_minute_codes", "{code}", "code", "{n}", "n", "{own}", "").Replace(tmpl),
+		strings.NewReplacer("{codes}", "stat_minutes", "{code}", "code1", "{n}", "n1", "{own}", " AND n1 <> 0").Replace(tmpl),
+	}
 }
 
 // deleteRollups deletes the stats rollups of an endpoint (DeleteEndpoint).
@@ -115,7 +149,13 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			return err
 		}
 		var parts, codeParts []string
-		var partArgs []any
+		var partArgs, codeArgs []any
+		addCodes := func(span rollup.Span, table, tmpl string, args ...any) {
+			for _, arm := range codeArms(span, table, tmpl) {
+				codeParts = append(codeParts, arm)
+				codeArgs = append(codeArgs, args...)
+			}
+		}
 		mark, err := hoursMark(ctx, tx)
 		if err != nil {
 			return err
@@ -133,17 +173,17 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			case r.Span == rollup.Summed:
 				table, codes, w, a = rollup.OverallHours, rollup.OverallHourCodes, "1 = 1", nil
 			}
-			sums, sumN := rollup.SumColumns, "sum(n)"
+			sums, sumN := rollup.SumColumns, "sum({n})"
 			if r.Neg { // subtracted: the rest of an hour read whole (rollup.SplitSummed)
-				sums, sumN = rollup.NegSumColumns, "-sum(n)"
+				sums, sumN = rollup.NegSumColumns, "-sum({n})"
 			}
+			window := append(a[:len(a):len(a)], micros(r.From), micros(r.To))
 			if r.Span == rollup.Summed {
 				// One row per bucket (and tenant): taken as it is, not summed.
 				parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ?`,
 					rollup.Columns, table, w))
-				codeParts = append(codeParts, fmt.Sprintf(`SELECT code, sum(n) FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY code`,
-					codes, w))
-				partArgs = append(append(partArgs, a...), micros(r.From), micros(r.To))
+				partArgs = append(partArgs, window...)
+				addCodes(r.Span, codes, `SELECT {code}, sum({n}) FROM {codes} WHERE `+w+` AND bucket >= ? AND bucket < ?{own} GROUP BY {code}`, window...)
 				continue
 			}
 			if r.Span == rollup.Minute && q.EndpointID == "" && q.TenantID == nil {
@@ -157,9 +197,9 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 					// lookup per row.
 					parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s INDEXED BY stat_minutes_bucket
 						WHERE bucket >= ? AND bucket < ? AND tenant_id <> ? GROUP BY bucket`, sums, table))
-					codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s INDEXED BY stat_minute_codes_bucket
-						WHERE bucket >= ? AND bucket < ? AND tenant_id <> ? GROUP BY code`, sumN, codes))
 					partArgs = append(partArgs, micros(r.From), micros(r.To), hookd.SystemTenant)
+					addCodes(r.Span, codes, `SELECT {code}, `+sumN+` FROM {codes} INDEXED BY {codes}_bucket
+						WHERE bucket >= ? AND bucket < ? AND tenant_id <> ?{own} GROUP BY {code}`, micros(r.From), micros(r.To), hookd.SystemTenant)
 					continue
 				}
 				// Overall minute rows (a partial hour of every endpoint):
@@ -168,17 +208,16 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 				parts = append(parts, fmt.Sprintf(`SELECT r.bucket, %s FROM endpoints e CROSS JOIN %s r
 					ON r.endpoint_id = e.id AND r.bucket >= ? AND r.bucket < ? WHERE r.tenant_id <> ? GROUP BY r.bucket`,
 					strings.ReplaceAll(sums, "sum(", "sum(r."), table))
-				codeParts = append(codeParts, fmt.Sprintf(`SELECT r.code, %s FROM endpoints e CROSS JOIN %s r
-					ON r.endpoint_id = e.id AND r.bucket >= ? AND r.bucket < ? WHERE r.tenant_id <> ? GROUP BY r.code`,
-					strings.ReplaceAll(sumN, "sum(", "sum(r."), codes))
 				partArgs = append(partArgs, micros(r.From), micros(r.To), hookd.SystemTenant)
+				addCodes(r.Span, codes, `SELECT r.{code}, `+strings.ReplaceAll(sumN, "sum(", "sum(r.")+` FROM endpoints e CROSS JOIN {codes} r
+					ON r.endpoint_id = e.id AND r.bucket >= ? AND r.bucket < ? WHERE r.tenant_id <> ?{own} GROUP BY r.{code}`,
+					micros(r.From), micros(r.To), hookd.SystemTenant)
 				continue
 			}
 			parts = append(parts, fmt.Sprintf(`SELECT bucket, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY bucket`,
 				sums, table, w))
-			codeParts = append(codeParts, fmt.Sprintf(`SELECT code, %s FROM %s WHERE %s AND bucket >= ? AND bucket < ? GROUP BY code`,
-				sumN, codes, w))
-			partArgs = append(append(partArgs, a...), micros(r.From), micros(r.To))
+			partArgs = append(partArgs, window...)
+			addCodes(r.Span, codes, `SELECT {code}, `+sumN+` FROM {codes} WHERE `+w+` AND bucket >= ? AND bucket < ?{own} GROUP BY {code}`, window...)
 		}
 		if len(parts) == 0 {
 			return nil
@@ -205,7 +244,7 @@ func (s *Store) ReadStats(ctx context.Context, q hookd.StatsQuery) (*hookd.Stats
 			return fmt.Errorf("read rollups: %w", err)
 		}
 		rollup.Fold(st, sums, q.Bucket)
-		rows, err = tx.QueryContext(ctx, strings.Join(codeParts, " UNION ALL "), partArgs...)
+		rows, err = tx.QueryContext(ctx, strings.Join(codeParts, " UNION ALL "), codeArgs...)
 		if err != nil {
 			return fmt.Errorf("read status codes: %w", err)
 		}

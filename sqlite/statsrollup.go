@@ -17,7 +17,8 @@ const hourBin = `bucket - bucket % 3600000000`
 // rollupStatements recompute the hour rows of [?1, ?2): delete them and
 // insert the sums again (a full recomputation: a row whose sources are
 // gone disappears too), first the endpoint hour rows from the minute rows
-// (the completions write only those), then the tenants from the endpoint
+// (the completions write only those; a minute's codes are its rows in
+// stat_minute_codes and its own code1, n1), then the tenants from the endpoint
 // hour rows, overall from the tenant rows but the system tenant's (?3).
 var rollupStatements = []string{
 	`DELETE FROM stat_hours WHERE bucket >= ?1 AND bucket < ?2`,
@@ -26,8 +27,10 @@ var rollupStatements = []string{
 		WHERE bucket >= ?1 AND bucket < ?2 GROUP BY endpoint_id, ` + hourBin,
 	`DELETE FROM stat_hour_codes WHERE bucket >= ?1 AND bucket < ?2`,
 	`INSERT INTO stat_hour_codes (endpoint_id, bucket, code, tenant_id, n)
-		SELECT endpoint_id, ` + hourBin + `, code, max(tenant_id), sum(n) FROM stat_minute_codes
-		WHERE bucket >= ?1 AND bucket < ?2 GROUP BY endpoint_id, ` + hourBin + `, code`,
+		SELECT endpoint_id, ` + hourBin + `, code, max(tenant_id), sum(n) FROM (
+			SELECT endpoint_id, bucket, code, tenant_id, n FROM stat_minute_codes WHERE bucket >= ?1 AND bucket < ?2
+			UNION ALL SELECT endpoint_id, bucket, code1, tenant_id, n1 FROM stat_minutes WHERE bucket >= ?1 AND bucket < ?2 AND n1 <> 0)
+		GROUP BY endpoint_id, ` + hourBin + `, code`,
 	`DELETE FROM ` + rollup.TenantHours + ` WHERE bucket >= ?1 AND bucket < ?2`,
 	`INSERT INTO ` + rollup.TenantHours + ` (tenant_id, bucket, ` + rollup.Columns + `)
 		SELECT tenant_id, bucket, ` + rollup.SumColumns + ` FROM stat_hours

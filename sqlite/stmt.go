@@ -67,3 +67,12 @@ func (s *Store) closeStmts() {
 	}
 	s.stmts = nil
 }
+
+// queryRow runs a one-row query in tx, prepared when it is one of
+// writerQueries.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st, ok := s.stmts[q]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}

@@ -148,6 +148,18 @@ func (r *Row) OneBucket() (int, bool) {
 	return at, at >= 0
 }
 
+// TopCode returns r's commonest status code (the smallest of a tie; 0,
+// no response, is a code too) and false when r counts none.
+func (r *Row) TopCode() (int, bool) {
+	top, found := 0, false
+	for c, n := range r.Codes {
+		if m := r.Codes[top]; !found || n > m || n == m && c < top {
+			top, found = c, true
+		}
+	}
+	return top, found
+}
+
 // SortedCodes returns the status codes of r in ascending order.
 func (r *Row) SortedCodes() []int {
 	cs := make([]int, 0, len(r.Codes))

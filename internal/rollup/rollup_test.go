@@ -173,3 +173,22 @@ func TestOneBucket(t *testing.T) {
 		t.Errorf("empty row: OneBucket() = %d, true; want false", i)
 	}
 }
+
+func TestTopCode(t *testing.T) {
+	for _, c := range []struct {
+		codes map[int]int64
+		want  int
+		ok    bool
+	}{
+		{map[int]int64{}, 0, false},
+		{map[int]int64{0: 1}, 0, true}, // no response is a code
+		{map[int]int64{200: 3, 503: 1}, 200, true},
+		{map[int]int64{503: 2, 200: 2, 0: 1}, 200, true}, // a tie: the smallest
+		{map[int]int64{0: 2, 200: 2}, 0, true},
+	} {
+		r := &Row{Codes: c.codes}
+		if got, ok := r.TopCode(); got != c.want || ok != c.ok {
+			t.Errorf("TopCode(%v) = %d, %v; want %d, %v", c.codes, got, ok, c.want, c.ok)
+		}
+	}
+}
