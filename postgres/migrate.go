@@ -16,6 +16,18 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// Migrations returns the migrations that Migrate applies, the files
+// NNNN_*.sql of postgres/migrations at the root of the returned FS. Tests
+// key the migrated schemas they keep between runs by its contents
+// (testenv.NewSchemaPool).
+func Migrations() fs.FS {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // a valid constant path of the embedded FS
+	}
+	return fsys
+}
+
 // migrateLockTimeout is how many seconds a node waits for another node's
 // migration to finish (polled once a second by goose's session locker).
 const migrateLockTimeout = 300
@@ -59,11 +71,7 @@ func migrateConfig(ctx context.Context, cfg *pgx.ConnConfig) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
+	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations(),
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
 	)

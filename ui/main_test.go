@@ -10,7 +10,8 @@ import (
 
 // pgSchemas hands each Postgres test a migrated, empty schema, reused
 // after the test empties it (see testenv.SchemaPool).
-var pgSchemas = testenv.NewSchemaPool(postgres.Migrate)
+var pgSchemas = testenv.NewSchemaPool(postgres.Migrate, postgres.Migrations())
 
-// TestMain drops pgSchemas' schemas when the tests end.
+// TestMain keeps pgSchemas' free schemas for the next run and drops the
+// others when the tests end (see testenv.SchemaPool).
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -26,7 +26,7 @@ var dbFiles = testenv.NewFileTemplate(func(ctx context.Context, path string) err
 // pgSchemas hands each in-process server test a migrated, empty Postgres
 // schema, reused after the test empties it (see testenv.SchemaPool); the
 // tests that run hookd as subprocesses take testenv.PostgresSchema.
-var pgSchemas = testenv.NewSchemaPool(postgres.Migrate)
+var pgSchemas = testenv.NewSchemaPool(postgres.Migrate, postgres.Migrations())
 
 const testAPIKey = "test-api-key-0123456789abcdef"
 
@@ -346,5 +346,6 @@ func skipShort(t *testing.T, what string) {
 	}
 }
 
-// TestMain drops pgSchemas' schemas when the tests end.
+// TestMain keeps pgSchemas' free schemas for the next run and drops the
+// others when the tests end (see testenv.SchemaPool).
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,18 +13,20 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // SchemaPool hands tests Postgres schemas that are already migrated: a
-// fresh schema costs a CREATE SCHEMA and every migration (0.3–0.4 s, more
+// fresh schema costs a CREATE SCHEMA and every migration (0.3–0.7 s, more
 // under load), and the conformance suite alone opens more than 80. Within one
-// test process a test takes a free schema of the pool, or creates and
-// migrates one when none is free; at the test's cleanup the schema is
+// test process a test takes a free schema of the pool, or, when none is
+// free, a schema that an earlier test process kept (below), or creates and
+// migrates one; at the test's cleanup the schema is
 // emptied, every table but goose_db_version (the migrations insert no rows,
 // so an emptied schema is what the migrations left: see empty for how), and
 // goes back to the pool. The emptying runs after the test, not in it (it
-// costs 10–200 ms on a loaded machine). A test that finds no free schema makes one
+// costs 10–200 ms on a loaded machine). A test that finds no free schema takes one
 // while the pool has fewer than 4 × GOMAXPROCS (the default -parallel)
 // schemas, at least 8, and waits for one being emptied after that (making
 // one costs several times as much). With 4 schemas, the postgres package's
@@ -40,16 +44,38 @@ import (
 // statistics are not reset, so a test that depends on a never-analyzed
 // table keeps PostgresSchema, as do tests of the migrations themselves.
 //
-// Pooled schemas are named t_p<owner>_<n>, where owner is a random 32-bit
-// token whose session advisory lock the process holds on a connection of
-// its own. They are dropped at the end of the process by Main, which the
-// TestMain of every package using a SchemaPool must call (Schema fails the
-// test otherwise). A process that dies before (a crash, a -timeout panic, a
-// kill) leaves its schemas behind with its lock released: the first pool
-// use of any later test process drops every t_p schema whose owner's lock
-// it can take. A schema that could not be dropped fails the run in Main.
+// Pooled schemas outlive the process. They are named t_k<id> (8 hex
+// digits); the process that uses one holds a session advisory lock of its
+// id on a connection of its own, taken with pg_try_advisory_lock, so that
+// no two processes (go test runs several packages at once) share one. A
+// reusable schema carries, as its COMMENT, the key of its migrations (a
+// digest of the files the pool was given) and the catalog fingerprint
+// they left. At the end of the process Main, which the TestMain of every
+// package using a SchemaPool must call (Schema fails the test otherwise),
+// keeps the pool's free, emptied schemas in the database and drops the
+// others; a later process whose pool has the same key takes a kept schema
+// no one holds, after checking its fingerprint and emptying it (a crashed
+// process leaves rows behind), and drops one that fails the check. A new
+// or edited migration changes the key, so a schema migrated before is
+// never handed out. The database keeps at most HOOKD_TEST_SCHEMA_KEEP
+// schemas no process holds (16 when unset): at exit Main drops, beyond
+// that, first those of other keys (older migrations, another checkout),
+// then its own. HOOKD_TEST_SCHEMA_KEEP=0 keeps none, so a run with it
+// (HOOKD_TEST_SCHEMA_KEEP=0 go test -count=1 ./postgres) also removes
+// those of earlier runs; so does dropping the t_k schemas by hand. The key
+// does not cover the code of migrate itself (goose's own table, say): after
+// a change there, remove the kept schemas that way.
+//
+// A process that dies before its exit leaves its schemas with their locks
+// released: a later process takes those that were migrated and drops
+// those that were not (at its first pool use, with the t_p<owner>_<n>
+// schemas of dead owners that versions before kept schemas made). A schema
+// that could not be dropped fails the run in Main.
 type SchemaPool struct {
+	owner   *owner
 	migrate func(ctx context.Context, url string) error
+	key     string // of the migrations; "" when the pool keeps no schema
+	keyErr  error  // of reading the migrations, reported by Schema
 
 	size     int            // schemas made before a test waits for one being emptied
 	cleaning sync.WaitGroup // the releases under way
@@ -57,7 +83,7 @@ type SchemaPool struct {
 	mu       sync.Mutex
 	returned *sync.Cond // on mu: a release ended
 	free     []string
-	made     map[string]*pooled // every schema this pool created and has not dropped
+	made     map[string]*pooled // every schema this pool holds: created or taken, not dropped
 	emptying int                // releases under way
 	errs     []error            // of releases that could not drop a schema
 }
@@ -72,13 +98,23 @@ type pooled struct {
 }
 
 // NewSchemaPool returns a pool whose new schemas are migrated by migrate,
-// called with the schema's URL (postgres.Migrate in hookd's tests).
-func NewSchemaPool(migrate func(ctx context.Context, url string) error) *SchemaPool {
-	p := &SchemaPool{migrate: migrate, made: map[string]*pooled{}, size: max(8, 4*runtime.GOMAXPROCS(0))}
+// called with the schema's URL, from the files of migrations; the pool
+// keys the schemas it keeps between processes by a digest of those files
+// (postgres.Migrate and postgres.Migrations() in hookd's tests). With
+// migrations nil, the pool keeps none and takes none that others kept.
+func NewSchemaPool(migrate func(ctx context.Context, url string) error, migrations fs.FS) *SchemaPool {
+	return procOwner.newPool(migrate, migrations)
+}
+
+func (o *owner) newPool(migrate func(ctx context.Context, url string) error, migrations fs.FS) *SchemaPool {
+	p := &SchemaPool{owner: o, migrate: migrate, made: map[string]*pooled{}, size: max(8, 4*runtime.GOMAXPROCS(0))}
+	if migrations != nil {
+		p.key, p.keyErr = migrationsKey(migrations)
+	}
 	p.returned = sync.NewCond(&p.mu)
-	poolsMu.Lock()
-	pools = append(pools, p)
-	poolsMu.Unlock()
+	o.poolsMu.Lock()
+	o.pools = append(o.pools, p)
+	o.poolsMu.Unlock()
 	return p
 }
 
@@ -89,16 +125,19 @@ func (p *SchemaPool) Schema(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)
 	if !mainRuns.Load() {
-		t.Fatal("testenv: a SchemaPool needs the package's TestMain to call testenv.Main (it drops the pooled schemas at exit)")
+		t.Fatal("testenv: a SchemaPool needs the package's TestMain to call testenv.Main (it keeps or drops the pooled schemas at exit)")
+	}
+	if p.keyErr != nil {
+		t.Fatalf("testenv: schema pool: read the migrations: %v", p.keyErr)
 	}
 	db := admin(t, base)
-	if err := claimOwner(base); err != nil {
+	if err := p.owner.claim(base); err != nil {
 		t.Fatalf("testenv: schema pool owner: %v", err)
 	}
 	schema := p.take()
 	if schema == "" {
 		var err error
-		if schema, err = p.create(db, base); err != nil {
+		if schema, err = p.acquire(db, base); err != nil {
 			t.Fatalf("testenv: pooled schema: %v", err)
 		}
 	}
@@ -121,7 +160,7 @@ func (p *SchemaPool) Schema(t testing.TB) string {
 	return schemaURL(t, base, schema)
 }
 
-// take returns a free schema, or "" when the caller is to make one: when
+// take returns a free schema, or "" when the caller is to acquire one: when
 // none is free and the pool is smaller than p.size or empties none.
 func (p *SchemaPool) take() string {
 	p.mu.Lock()
@@ -139,12 +178,36 @@ func (p *SchemaPool) take() string {
 	}
 }
 
-func (p *SchemaPool) create(db *pgxpool.Pool, base string) (string, error) {
+// acquire returns a schema that another process kept (adopt), or else a
+// new one.
+func (p *SchemaPool) acquire(db *pgxpool.Pool, base string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	schema := nextPoolSchema()
-	if _, err := db.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", fmt.Errorf("create schema: %w", err)
+	schema, err := p.adopt(ctx, db)
+	if schema != "" || err != nil {
+		return schema, err
+	}
+	return p.create(ctx, db, base)
+}
+
+// create makes, migrates and records a schema under a fresh lock.
+func (p *SchemaPool) create(ctx context.Context, db *pgxpool.Pool, base string) (string, error) {
+	var schema string
+	for {
+		var err error
+		if schema, err = p.owner.lockNew(ctx); err != nil {
+			return "", err
+		}
+		_, err = db.Exec(ctx, "CREATE SCHEMA "+schema)
+		if err == nil {
+			break
+		}
+		p.owner.unlock(ctx, schema)
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "42P06" {
+			return "", fmt.Errorf("create schema: %w", err)
+		}
+		// duplicate_schema: the lock was free, so a kept schema (of
+		// another key, or p.adopt would have taken it) has the name.
 	}
 	p.mu.Lock()
 	p.made[schema] = nil // dropped at exit even if the migrations fail
@@ -159,6 +222,11 @@ func (p *SchemaPool) create(db *pgxpool.Pool, base string) (string, error) {
 	info, err := inspect(ctx, db, schema)
 	if err != nil {
 		return "", err
+	}
+	if p.key != "" && info.reusable {
+		if _, err := db.Exec(ctx, "COMMENT ON SCHEMA "+schema+" IS "+quoteLiteral(keptComment(p.key, info.fingerprint))); err != nil {
+			return "", fmt.Errorf("comment on %s: %w", schema, err)
+		}
 	}
 	p.mu.Lock()
 	p.made[schema] = info
@@ -184,7 +252,11 @@ func (p *SchemaPool) release(db *pgxpool.Pool, schema string, failed bool) error
 	p.mu.Lock()
 	delete(p.made, schema)
 	p.mu.Unlock()
-	return dropSchema(db, schema)
+	if err := dropSchema(db, schema); err != nil {
+		return err
+	}
+	p.owner.unlock(ctx, schema)
+	return nil
 }
 
 // empty checks that schema's catalog is what the migrations left and

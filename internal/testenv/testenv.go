@@ -1,5 +1,5 @@
 // Package testenv gives tests the external services they need: a migrated
-// Postgres schema from a pool (SchemaPool, dropped by Main at exit) or a
+// Postgres schema from a pool (SchemaPool, kept or dropped by Main at exit) or a
 // fresh empty one (PostgresSchema), the Redis URL, a copy of a migrated database file
 // (FileTemplate), a TCP proxy that cuts Postgres away (Proxy), promtool,
 // and the check of the Start/Stop contract (CheckLifecycle). A test that needs a service
@@ -22,6 +22,9 @@ import (
 const (
 	PostgresEnv = "HOOKD_TEST_POSTGRES_URL"
 	RedisEnv    = "HOOKD_TEST_REDIS_URL"
+	// SchemaKeepEnv is how many migrated schemas SchemaPools keep in the
+	// test database between runs (16 when unset; 0: none).
+	SchemaKeepEnv = "HOOKD_TEST_SCHEMA_KEEP"
 )
 
 func required(t testing.TB, env string) string {

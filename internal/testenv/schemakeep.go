@@ -1,0 +1,217 @@
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	mathrand "math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrationsKey is the digest of every file of migrations (names and
+// contents) that keys the schemas a pool keeps: 32 hex digits.
+func migrationsKey(migrations fs.FS) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "testenv schema key 1\x00")
+	err := fs.WalkDir(migrations, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(migrations, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// keptComment is the COMMENT of a reusable pooled schema: the key of its
+// migrations and the fingerprint of the catalog they left (the comment is
+// in pg_description, which fingerprintSQL does not read).
+func keptComment(key, fingerprint string) string {
+	return "testenv pool key=" + key + " fingerprint=" + fingerprint
+}
+
+// parseKept reads a keptComment.
+func parseKept(comment string) (key, fingerprint string, ok bool) {
+	rest, ok := strings.CutPrefix(comment, "testenv pool key=")
+	if !ok {
+		return "", "", false
+	}
+	key, fingerprint, ok = strings.Cut(rest, " fingerprint=")
+	return key, fingerprint, ok && key != "" && fingerprint != ""
+}
+
+// keptSchema is a pooled schema in the database, with the key and
+// fingerprint of its comment (empty when it has none).
+type keptSchema struct {
+	name, key, fingerprint string
+	id                     uint32
+}
+
+// listKept lists the pooled schemas named with prefix in the database,
+// those of key only unless key is "".
+func listKept(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, prefix, key string) ([]keptSchema, error) {
+	rows, err := q.Query(ctx, `SELECT n.nspname, coalesce(d.description, '') FROM pg_namespace n
+		LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
+		WHERE n.nspname LIKE $1 AND ($2 = '' OR d.description LIKE $3) ORDER BY n.oid`,
+		likePrefix(prefix), key, likePrefix(keptComment(key, "")))
+	if err != nil {
+		return nil, fmt.Errorf("list kept schemas: %w", err)
+	}
+	var name, comment string
+	var list []keptSchema
+	_, err = pgx.ForEachRow(rows, []any{&name, &comment}, func() error {
+		id, ok := keptID(prefix, name)
+		if !ok {
+			return nil
+		}
+		k := keptSchema{name: name, id: id}
+		k.key, k.fingerprint, _ = parseKept(comment)
+		if key == "" || k.key == key {
+			list = append(list, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list kept schemas: %w", err)
+	}
+	return list, nil
+}
+
+// adopt takes a schema of p's key that an earlier process kept and no
+// process holds: it takes the schema's lock, checks that its catalog is
+// the one its comment records and empties it. A schema that fails the
+// check is dropped, and the next one tried. It returns "" when there is
+// none.
+func (p *SchemaPool) adopt(ctx context.Context, db *pgxpool.Pool) (string, error) {
+	if p.key == "" {
+		return "", nil
+	}
+	list, err := listKept(ctx, db, p.owner.prefix, p.key)
+	if err != nil {
+		return "", err
+	}
+	// In another order than a process starting at the same time.
+	mathrand.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+	for _, k := range list {
+		ok, err := p.owner.lock(ctx, k.name)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			continue // in use
+		}
+		info, err := inspect(ctx, db, k.name)
+		if err == nil {
+			if !info.reusable || info.fingerprint != k.fingerprint {
+				err = fmt.Errorf("schema %s was altered", k.name)
+			} else {
+				err = p.empty(ctx, db, k.name, info)
+			}
+		}
+		if err == nil {
+			p.mu.Lock()
+			p.made[k.name] = info
+			p.mu.Unlock()
+			return k.name, nil
+		}
+		// Altered, or dropped by its process since the list.
+		if _, err := db.Exec(ctx, "DROP SCHEMA IF EXISTS "+k.name+" CASCADE"); err != nil {
+			return "", fmt.Errorf("drop kept schema %s: %w", k.name, err)
+		}
+		p.owner.unlock(ctx, k.name)
+	}
+	return "", nil
+}
+
+// keep decides which of mine (schema → key: this process's free, clean
+// schemas, whose locks conn holds) stay in the database at exit, so that
+// it holds at most limit kept schemas — pooled schemas named with prefix
+// that no process holds — of every key. Over limit, it drops first the kept schemas of keys none
+// of mine has (older migrations, another checkout), then leaves its own
+// to the caller to drop, then drops kept schemas of its keys. It takes
+// the keeping lock (keptLockClass, 0) on conn, which the caller releases
+// after unlocking the schemas it keeps, so that two processes at exit
+// count each other's kept schemas.
+func keep(ctx context.Context, conn *pgx.Conn, prefix string, mine map[string]string, limit int) (map[string]bool, error) {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1::int4, 0)", keptLockClass); err != nil {
+		return nil, fmt.Errorf("keeping lock: %w", err)
+	}
+	all, err := listKept(ctx, conn, prefix, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, `SELECT objid::bigint FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`, keptLockClass)
+	if err != nil {
+		return nil, fmt.Errorf("list pooled schemas in use: %w", err)
+	}
+	inUse, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("list pooled schemas in use: %w", err)
+	}
+	keys := map[string]bool{}
+	for _, k := range mine {
+		keys[k] = true
+	}
+	var foreign, same []keptSchema // kept by other processes
+	for _, k := range all {
+		if _, ok := mine[k.name]; ok || slices.Contains(inUse, int64(k.id)) {
+			continue
+		}
+		if keys[k.key] {
+			same = append(same, k)
+		} else {
+			foreign = append(foreign, k)
+		}
+	}
+	excess := len(foreign) + len(same) + len(mine) - limit
+	evict := func(list []keptSchema) error {
+		for _, k := range list {
+			if excess <= 0 {
+				return nil
+			}
+			// A schema another process took since is no longer kept.
+			if err := dropUnheld(ctx, conn, k.name, k.id); err != nil {
+				return err
+			}
+			excess--
+		}
+		return nil
+	}
+	if err := evict(foreign); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(mine))
+	for s := range mine {
+		names = append(names, s)
+	}
+	slices.Sort(names)
+	kept := map[string]bool{}
+	for _, s := range names {
+		if excess > 0 {
+			excess--
+			continue
+		}
+		kept[s] = true
+	}
+	if err := evict(same); err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
