@@ -47,8 +47,9 @@ func fakeMigrations(identity bool) fstest.MapFS {
 // fakeMigrate stands for postgres.Migrate: it runs the files of fsys in the
 // schema of the URL's search_path, and counts its runs. It runs them on the
 // admin pool rather than on a connection of its own, as Migrate does: a
-// backend's start costs Postgres 5–30 ms of CPU on a test database whose
-// catalogs are bloated, and these tests migrate some 60 schemas.
+// session costs Postgres about 40 ms of CPU on the 2-core test VM (the
+// backend's page faults after fork; pgbench -C, with and without TLS), and
+// these tests migrate some 60 schemas.
 func fakeMigrate(runs *atomic.Int32, fsys fs.FS) func(ctx context.Context, url string) error {
 	return func(ctx context.Context, raw string) error {
 		runs.Add(1)
@@ -90,8 +91,8 @@ func connect(t *testing.T, url string) *pgx.Conn {
 }
 
 // querier is a *pgx.Conn, or the admin pool (which spares the tests a
-// connection of their own each: a backend's start costs Postgres 5–30 ms
-// of CPU on a test database whose catalogs are bloated).
+// connection of their own each: a session costs Postgres about 40 ms of
+// CPU on the test VM, see fakeMigrate).
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
