@@ -284,6 +284,7 @@ func (o *owner) close() error {
 	var errs []error
 	var schemas []string
 	keepable := map[string]string{} // schema → key
+	infos := map[string]*pooled{}
 	for _, p := range ps {
 		p.cleaning.Wait() // before o.mu: a release unlocks the schema it drops
 		p.mu.Lock()
@@ -294,7 +295,7 @@ func (o *owner) close() error {
 		}
 		for _, s := range p.free {
 			if info := p.made[s]; info != nil && info.reusable && p.key != "" {
-				keepable[s] = p.key
+				keepable[s], infos[s] = p.key, info
 			}
 		}
 		p.made = map[string]*pooled{}
@@ -312,6 +313,25 @@ func (o *owner) close() error {
 	if err != nil {
 		errs = append(errs, err)
 		kept = nil
+	}
+	if len(kept) > 0 {
+		adminMu.Lock()
+		db := adminDB
+		adminMu.Unlock()
+		var wg sync.WaitGroup
+		var failed sync.Map
+		for s := range kept {
+			wg.Go(func() {
+				if renew(ctx, db, s, keepable[s], infos[s]) != nil {
+					failed.Store(s, true) // dropped below, as a schema not kept
+				}
+			})
+		}
+		wg.Wait()
+		failed.Range(func(s, _ any) bool {
+			delete(kept, s.(string))
+			return true
+		})
 	}
 	var drop []string
 	for _, s := range schemas {

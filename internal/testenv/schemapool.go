@@ -52,10 +52,11 @@ import (
 // digest of the files the pool was given) and the catalog fingerprint
 // they left. At the end of the process Main, which the TestMain of every
 // package using a SchemaPool must call (Schema fails the test otherwise),
-// keeps the pool's free, emptied schemas in the database and drops the
-// others; a later process whose pool has the same key takes a kept schema
-// no one holds, after checking its fingerprint and emptying it (a crashed
-// process leaves rows behind), and drops one that fails the check. A new
+// keeps the pool's free, emptied schemas in the database, truncated (see
+// renew), and drops the others; a later process whose pool has the same
+// key takes a kept schema no one holds, after checking its fingerprint and
+// emptying it (a crashed process leaves rows behind), and drops one that
+// fails the check. A new
 // or edited migration changes the key, so a schema migrated before is
 // never handed out. The database keeps at most HOOKD_TEST_SCHEMA_KEEP
 // schemas no process holds (16 when unset): at exit Main drops, beyond
@@ -84,6 +85,7 @@ type SchemaPool struct {
 	returned *sync.Cond // on mu: a release ended
 	free     []string
 	made     map[string]*pooled // every schema this pool holds: created or taken, not dropped
+	shape    *pooled            // of the first reusable schema it inspected, for adopt
 	emptying int                // releases under way
 	errs     []error            // of releases that could not drop a schema
 }
@@ -228,6 +230,7 @@ func (p *SchemaPool) create(ctx context.Context, db *pgxpool.Pool, base string) 
 			return "", fmt.Errorf("comment on %s: %w", schema, err)
 		}
 	}
+	p.setShape(info)
 	p.mu.Lock()
 	p.made[schema] = info
 	p.mu.Unlock()

@@ -446,8 +446,7 @@ func TestSchemaPoolKeepsAcrossProcesses(t *testing.T) {
 	if n := runs.Load(); n != 1 {
 		t.Errorf("migrations ran %d times, want 1", n)
 	}
-	// Renewed on the take (truncated: new files), it records its new
-	// fingerprint for the next process.
+	// Emptied on the take (DELETE), it keeps its fingerprint.
 	_, fp, _ = parseKept(query[string](t, db, "SELECT obj_description("+quoteLiteral(schema)+"::regnamespace, 'pg_namespace')"))
 	if now := query[string](t, db, fingerprintSQL(schema, true)); now != fp {
 		t.Errorf("after the take: fingerprint now %q, recorded %q", now, fp)
@@ -490,7 +489,8 @@ func TestSchemaPoolKeyMismatch(t *testing.T) {
 }
 
 // A process that dies while a test fills its schema leaves the rows and
-// releases the lock: the next process takes the schema and renews it.
+// releases the lock: the next process takes the schema and empties it, and
+// at its exit truncates it.
 func TestSchemaPoolEmptiesKeptOnTake(t *testing.T) {
 	t.Parallel() // its owners name their schemas apart (testPrefix)
 	base := PostgresURL(t)
@@ -515,23 +515,34 @@ func TestSchemaPoolEmptiesKeptOnTake(t *testing.T) {
 
 	next := newOwner(t, prefix, 16)
 	pool = next.newPool(fakeMigrate(&runs, fsys), fsys)
-	conn = connect(t, pool.Schema(t))
-	if got := query[string](t, conn, "SELECT current_schema()"); got != schema {
-		t.Fatalf("got schema %s, want %s of the crashed process", got, schema)
-	}
-	checkFresh(t, conn)
-	// Truncated, not only emptied: no dead rows, and the planner sees the
-	// tables as never analyzed, without the statistics of the crashed
-	// process's ANALYZE when the role may delete them (a superuser).
-	if got := query[string](t, conn, "SELECT pg_relation_size('items') || ' ' || reltuples FROM pg_class WHERE oid = 'items'::regclass"); got != "0 -1" {
-		t.Errorf("items: got size and reltuples %s, want 0 -1", got)
-	}
-	super := query[bool](t, conn, "SELECT current_setting('is_superuser')::bool")
-	if n := query[int](t, conn, "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema()"); super && n != 0 || !super && n == 0 {
-		t.Errorf("superuser %v: got %d column statistics", super, n)
-	}
+	t.Run("take", func(t *testing.T) {
+		conn := connect(t, pool.Schema(t))
+		if got := query[string](t, conn, "SELECT current_schema()"); got != schema {
+			t.Fatalf("got schema %s, want %s of the crashed process", got, schema)
+		}
+		checkFresh(t, conn)
+	})
 	if n := runs.Load(); n != 1 {
 		t.Errorf("migrations ran %d times, want 1", n)
+	}
+
+	// Kept at the exit, it is truncated, not only emptied: no dead rows,
+	// and the planner sees the tables as never analyzed, without the
+	// statistics of the crashed process's ANALYZE when the role may delete
+	// them (a superuser).
+	closeOwner(t, next)
+	db := admin(t, base)
+	items := quoteLiteral(schema + ".items")
+	if got := query[string](t, db, "SELECT pg_relation_size("+items+") || ' ' || reltuples FROM pg_class WHERE oid = "+items+"::regclass"); got != "0 -1" {
+		t.Errorf("items: got size and reltuples %s, want 0 -1", got)
+	}
+	super := query[bool](t, db, "SELECT current_setting('is_superuser')::bool")
+	if n := query[int](t, db, "SELECT count(*) FROM pg_stats WHERE schemaname = "+quoteLiteral(schema)); super && n != 0 || !super && n == 0 {
+		t.Errorf("superuser %v: got %d column statistics", super, n)
+	}
+	_, fp, _ := parseKept(query[string](t, db, "SELECT obj_description("+quoteLiteral(schema)+"::regnamespace, 'pg_namespace')"))
+	if now := query[string](t, db, fingerprintSQL(schema, true)); now != fp {
+		t.Errorf("after the truncation: fingerprint now %q, recorded %q", now, fp)
 	}
 }
 
