@@ -119,12 +119,14 @@ func seedStats(tb testing.TB, path string, set statsSet) {
 				continue
 			}
 			at := start + int64(h)*3600e6 + int64(i)*60e6
-			exec(`INSERT INTO stat_minutes (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07)
-				SELECT id, ?1, tenant_id, ?2, ?2 - ?3, ?3, ?2 - ?3, ?3 FROM endpoints`, at, a, x)
+			// As the completions write them: the minute's first code (200
+			// unless it has only failures) in the minute row, the other
+			// in stat_minute_codes.
+			exec(`INSERT INTO stat_minutes (endpoint_id, bucket, tenant_id, attempts, succeeded, failed, l06, l07, code1, n1)
+				SELECT id, ?1, tenant_id, ?2, ?2 - ?3, ?3, ?2 - ?3, ?3, CASE WHEN ?2 > ?3 THEN 200 ELSE 500 END,
+					CASE WHEN ?2 > ?3 THEN ?2 - ?3 ELSE ?3 END FROM endpoints`, at, a, x)
 			exec(`INSERT INTO stat_minute_codes (endpoint_id, bucket, code, tenant_id, n)
-				SELECT id, ?1, 200, tenant_id, ?2 - ?3 FROM endpoints WHERE ?2 > ?3`, at, a, x)
-			exec(`INSERT INTO stat_minute_codes (endpoint_id, bucket, code, tenant_id, n)
-				SELECT id, ?1, 500, tenant_id, ?2 FROM endpoints WHERE ?2 > 0`, at, x)
+				SELECT id, ?1, 500, tenant_id, ?3 FROM endpoints WHERE ?2 > ?3 AND ?3 > 0`, at, a, x)
 		}
 	}
 	// What RollupHours leaves once it has run up to end: the summed rows
