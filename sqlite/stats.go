@@ -21,24 +21,14 @@ import (
 // attempts in one minute mostly share one code, so a completion mostly
 // writes one rollup row, not two (a statement and a WAL page fewer: on
 // single-event ingest the codes upsert was about 40% of the rollup
-// write). Every read of the minute codes takes both (minuteCodesSQL).
+// write). Every read of the minute codes takes both (codeArms).
 var (
 	qAddMinute      = addMinuteQuery(rollup.CountColumns)
 	qAddMinuteCodes = addCodesQuery(rollup.Minute)
-	// qAddMinuteOne[i] is qAddMinute for a row whose attempts all fall in
-	// latency bucket i (always so for one attempt): it binds and adds 6
-	// counts, not 28.
-	qAddMinuteOne = func() []string {
-		qs := make([]string, hookd.LatencyBuckets)
-		for i := range qs {
-			qs[i] = addMinuteQuery([]string{"attempts", "succeeded", "failed", fmt.Sprintf("l%02d", i)})
-		}
-		return qs
-	}()
 )
 
-// addMinuteQuery is the minute upsert adding to cols (a subset of
-// rollup.CountColumns, in its order), then code1 and n1; it returns code1.
+// addMinuteQuery is the minute upsert adding to cols (rollup.CountColumns),
+// then code1 and n1; it returns code1.
 func addMinuteQuery(cols []string) string {
 	t := rollup.Minute.Table()
 	add := make([]string, len(cols))
@@ -67,12 +57,9 @@ func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, rows []*rollup.Row) 
 		if !ok {
 			continue // no attempt (a Batch row always has one)
 		}
-		q, args := qAddMinute, append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)
-		if i, ok := r.OneBucket(); ok {
-			q, args = qAddMinuteOne[i], []any{r.EndpointID, micros(r.Start), r.TenantID, r.Attempts, r.Succeeded, r.Failed, r.Latency[i]}
-		}
+		args := append([]any{r.EndpointID, micros(r.Start), r.TenantID}, r.Values()...)
 		var code1 int
-		if err := s.queryRow(ctx, tx, q, append(args, top, r.Codes[top])...).Scan(&code1); err != nil {
+		if err := s.queryRow(ctx, tx, qAddMinute, append(args, top, r.Codes[top])...).Scan(&code1); err != nil {
 			return fmt.Errorf("add stats: %w", err)
 		}
 		for _, code := range r.SortedCodes() {

@@ -13,13 +13,13 @@ import (
 // prepared on the transaction's connection). They must be prepared before
 // any transaction: preparing on the writer while a transaction holds its
 // only connection would wait forever.
-var writerQueries = append([]string{
+var writerQueries = []string{
 	qFindKey, qAddEvent, qAddDelivery, qAddLeased, qLeaseRoom,
 	qLookupDelivery, qAddAttempt, qFinishDelivery,
 	qClaimUncapped, qLeaseIDs, qRooms, qDueOf, qLoadEvents, qLoadEndpoints, qRelease,
 	qBuckets, qSpendBucket,
 	qAddMinute, qAddMinuteCodes,
-}, qAddMinuteOne...)
+}
 
 // prepareWriter prepares writerQueries on the writer.
 func (s *Store) prepareWriter(ctx context.Context) error {

@@ -131,23 +131,6 @@ func (r *Row) Values() []any {
 	return v
 }
 
-// OneBucket returns the latency histogram bucket that holds all of r's
-// attempts, when one does (always for a row of one attempt): a store may
-// then add to that column alone.
-func (r *Row) OneBucket() (int, bool) {
-	at := -1
-	for i, n := range r.Latency {
-		if n == 0 {
-			continue
-		}
-		if at >= 0 {
-			return 0, false
-		}
-		at = i
-	}
-	return at, at >= 0
-}
-
 // TopCode returns r's commonest status code (the smallest of a tie; 0,
 // no response, is a code too) and false when r counts none.
 func (r *Row) TopCode() (int, bool) {

@@ -155,25 +155,6 @@ func TestKeepMinutes(t *testing.T) {
 	}
 }
 
-func TestOneBucket(t *testing.T) {
-	var b Batch
-	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	b.Add("ep_one", "t", &hookd.Attempt{StartedAt: at, StatusCode: 200, Latency: 3 * time.Millisecond}, true)
-	b.Add("ep_one", "t", &hookd.Attempt{StartedAt: at, StatusCode: 200, Latency: 3 * time.Millisecond}, true)
-	b.Add("ep_two", "t", &hookd.Attempt{StartedAt: at, StatusCode: 200, Latency: time.Millisecond}, true)
-	b.Add("ep_two", "t", &hookd.Attempt{StartedAt: at, StatusCode: 500, Latency: 5 * time.Second}, false)
-	rows := b.Rows()
-	if i, ok := rows[0].OneBucket(); !ok || i != hookd.LatencyBucket(3*time.Millisecond) {
-		t.Errorf("ep_one: OneBucket() = %d, %v; want %d, true", i, ok, hookd.LatencyBucket(3*time.Millisecond))
-	}
-	if i, ok := rows[1].OneBucket(); ok {
-		t.Errorf("ep_two (two latency classes): OneBucket() = %d, true; want false", i)
-	}
-	if i, ok := (&Row{}).OneBucket(); ok {
-		t.Errorf("empty row: OneBucket() = %d, true; want false", i)
-	}
-}
-
 func TestTopCode(t *testing.T) {
 	for _, c := range []struct {
 		codes map[int]int64
