@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"maps"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -360,6 +362,22 @@ func newOwner(t *testing.T, prefix string, limit int) *owner {
 	return o
 }
 
+// waitBackendGone waits until the server backend pid has exited (and with
+// it released its session advisory locks).
+func waitBackendGone(t *testing.T, pid uint32) {
+	t.Helper()
+	db := admin(t, PostgresURL(t))
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if query[int](t, db, fmt.Sprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backend %d of the closed connection still runs after 10 s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // closeOwner ends an owner (its process's exit, Main).
 func closeOwner(t *testing.T, o *owner) {
 	t.Helper()
@@ -511,7 +529,11 @@ func TestSchemaPoolEmptiesKeptOnTake(t *testing.T) {
 		INSERT INTO notes VALUES (1, 'x'); DELETE FROM items WHERE id > 1; ANALYZE items`); err != nil {
 		t.Fatal(err)
 	}
+	crashedBackend := crashed.conn.PgConn().PID()
 	crashed.conn.Close(context.Background())
+	// The server drops the dead owner's locks when its backend exits,
+	// which on a busy server comes a moment after the close.
+	waitBackendGone(t, crashedBackend)
 
 	next := newOwner(t, prefix, 16)
 	pool = next.newPool(fakeMigrate(&runs, fsys), fsys)
@@ -627,7 +649,9 @@ func TestSchemaPoolKeepLimit(t *testing.T) {
 	if got := kept(t, prefix); len(got) != 3 {
 		t.Fatalf("after the second process: %v, want 3 (one in use)", got)
 	}
+	inUseBackend := inUse.PgConn().PID()
 	inUse.Close(context.Background())
+	waitBackendGone(t, inUseBackend)
 
 	// A third process of the other key: 2 of the first key kept and 2 of
 	// its own (the second's, which it took, and a new one) over a limit of 2:
