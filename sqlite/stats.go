@@ -23,14 +23,14 @@ import (
 // single-event ingest the codes upsert was about 40% of the rollup
 // write). Every read of the minute codes takes both (codeArms).
 var (
-	qAddMinute      = addMinuteQuery(rollup.CountColumns)
+	qAddMinute      = addMinuteQuery()
 	qAddMinuteCodes = addCodesQuery(rollup.Minute)
 )
 
-// addMinuteQuery is the minute upsert adding to cols (rollup.CountColumns),
-// then code1 and n1; it returns code1.
-func addMinuteQuery(cols []string) string {
-	t := rollup.Minute.Table()
+// addMinuteQuery is the minute upsert adding to every count column
+// (rollup.CountColumns), then code1 and n1; it returns code1.
+func addMinuteQuery() string {
+	t, cols := rollup.Minute.Table(), rollup.CountColumns
 	add := make([]string, len(cols))
 	for i, c := range cols {
 		add[i] = fmt.Sprintf("%[2]s = %[1]s.%[2]s + excluded.%[2]s", t, c)
